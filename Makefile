@@ -15,8 +15,7 @@ help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
-	rm -rf $(VENV)
-	"$$(tests/tools/find-python.sh)" -m venv $(VENV)
+	test -x $(PY) || "$$(tests/tools/find-python.sh)" -m venv $(VENV)
 	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 	touch $@
 
@@ -29,8 +28,7 @@ node_modules/.installed: package.json package-lock.json
 node: node_modules/.installed ## Install the pinned npm dev dependencies (eslint, AppSync plugin)
 
 $(CHECKOV_VENV)/.installed: requirements-checkov.txt
-	rm -rf $(CHECKOV_VENV)
-	"$$(tests/tools/find-python.sh)" -m venv $(CHECKOV_VENV)
+	test -x $(CHECKOV_VENV)/bin/python || "$$(tests/tools/find-python.sh)" -m venv $(CHECKOV_VENV)
 	$(CHECKOV_VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements-checkov.txt
 	touch $@
 
