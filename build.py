@@ -1,0 +1,387 @@
+"""Build the Lambda artifacts the Terraform modules deploy.
+
+Writes into ``dist/``:
+
+* ``functions.zip``: the ``aipic`` package at the zip root (``.py`` files and
+  ``py.typed`` only), one artifact shared by all four functions;
+* ``dependencies-layer.zip``: the runtime dependencies from ``requirements.txt``
+  under ``python/``, installed as manylinux wheels for the Lambda runtime;
+* ``manifest.json``: each artifact's path, size and base64 SHA-256 (what
+  Terraform's ``filebase64sha256()`` yields).
+
+Zips are deterministic (fixed timestamps, sorted entries, fixed modes), so two
+builds of the same inputs are byte-identical. Each artifact has a fingerprint of
+its inputs; when it matches and the artifact is intact, nothing is rebuilt (the
+layer's fingerprint does not include the function code, so editing a handler
+never re-runs pip).
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import hashlib
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+import zipfile
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parent
+RUNTIME = "python3.12"
+PYTHON_VERSION = "3.12"
+# Lambda's python3.12 runtime runs on Amazon Linux 2023 (glibc 2.34): manylinux
+# wheels up to glibc 2.28 run there. pip does not expand a perennial tag to
+# older ones, so both the 2014 (glibc 2.17) and the 2.28 tag are passed.
+PLATFORM_TAGS = {
+    "arm64": ("manylinux2014_aarch64", "manylinux_2_28_aarch64"),
+    "x86_64": ("manylinux2014_x86_64", "manylinux_2_28_x86_64"),
+}
+FUNCTIONS_ZIP = "functions.zip"
+LAYER_ZIP = "dependencies-layer.zip"
+MANIFEST = "manifest.json"
+STATE_FILE = ".build-state.json"
+
+# The earliest timestamp a zip entry can carry; any fixed value works, this one
+# says plainly that it is not a real time.
+ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)
+ZIP_FILE_MODE = 0o100644  # regular file, rw-r--r--; the runtime only needs to read
+ZIP_COMPRESS_LEVEL = 9
+UNIX_SYSTEM = 3
+
+# Never shipped: bytecode, tests, and pip bookkeeping whose content depends on
+# the machine that ran pip (RECORD lists hashes of generated scripts whose
+# shebang holds the build interpreter's path; direct_url.json holds local paths).
+EXCLUDED_DIR_NAMES = frozenset({"__pycache__", "tests", "test"})
+EXCLUDED_LAYER_TOP_LEVEL = frozenset({"bin"})  # console scripts: unusable in Lambda
+EXCLUDED_DIST_INFO_FILES = frozenset({"RECORD", "INSTALLER", "REQUESTED", "direct_url.json"})
+PIP_OUTPUT_TAIL_LINES = 25
+
+
+class BuildError(Exception):
+    """An expected failure: reported as a message, without a traceback."""
+
+
+@dataclass(frozen=True)
+class Artifact:
+    key: str  # the manifest's name for it
+    filename: str
+    fingerprint: str  # of every input; equal fingerprints give identical bytes
+    make: Callable[[Path], None]  # writes the artifact to the given path
+
+
+# ---------------------------------------------------------------- zip writing
+
+
+def sha256_base64(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as stream:
+        for chunk in iter(lambda: stream.read(1 << 20), b""):
+            digest.update(chunk)
+    return base64.b64encode(digest.digest()).decode("ascii")
+
+
+def write_deterministic_zip(destination: Path, entries: Iterable[tuple[str, Path]]) -> None:
+    """Write ``(archive name, file)`` pairs sorted by name, atomically."""
+    temporary = destination.with_name(f".{destination.name}.tmp")
+    try:
+        with zipfile.ZipFile(temporary, "w") as archive:
+            for arcname, source in sorted(entries):
+                info = zipfile.ZipInfo(arcname, date_time=ZIP_EPOCH)
+                info.compress_type = zipfile.ZIP_DEFLATED
+                info.create_system = UNIX_SYSTEM
+                info.external_attr = ZIP_FILE_MODE << 16
+                archive.writestr(info, source.read_bytes(), compresslevel=ZIP_COMPRESS_LEVEL)
+        os.replace(temporary, destination)
+    finally:
+        temporary.unlink(missing_ok=True)
+
+
+def walk_files(root: Path, excluded_top_level: frozenset[str] = frozenset()) -> Iterator[Path]:
+    """Regular files below ``root``, skipping excluded directories at any depth."""
+    for directory, dir_names, file_names in os.walk(root):
+        here = Path(directory)
+        dir_names[:] = [
+            name
+            for name in dir_names
+            if name not in EXCLUDED_DIR_NAMES and not (here == root and name in excluded_top_level)
+        ]
+        for name in file_names:
+            path = here / name
+            if path.is_file():
+                yield path
+
+
+# ---------------------------------------------------------------- function code
+
+
+def function_entries(source: Path) -> list[tuple[str, Path]]:
+    """The package's modules, named ``<package>/...`` so it sits at the zip root."""
+    if not source.is_dir():
+        raise BuildError(f"source package directory not found: {source}")
+    if not (source / "__init__.py").is_file():
+        raise BuildError(f"{source} is not a Python package (no __init__.py)")
+    entries = []
+    for path in walk_files(source):
+        name = path.name
+        is_module = name.endswith(".py") and not is_test_module(name)
+        if is_module or name == "py.typed":
+            relative = path.relative_to(source).as_posix()
+            entries.append((f"{source.name}/{relative}", path))
+    return sorted(entries)
+
+
+def is_test_module(name: str) -> bool:
+    return name == "conftest.py" or name.startswith("test_") or name.endswith("_test.py")
+
+
+def build_functions(source: Path, destination: Path) -> None:
+    write_deterministic_zip(destination, function_entries(source))
+
+
+# ---------------------------------------------------------------- dependencies layer
+
+
+def pip_install_command(requirements: Path, target: Path, architecture: str) -> list[str]:
+    command = [
+        sys.executable,
+        "-m",
+        "pip",
+        "install",
+        "--disable-pip-version-check",
+        "--no-input",
+        "--no-compile",
+        "--target",
+        str(target),
+        "--implementation",
+        "cp",
+        "--python-version",
+        PYTHON_VERSION,
+        "--only-binary=:all:",
+    ]
+    for tag in PLATFORM_TAGS[architecture]:
+        command += ["--platform", tag]
+    return [*command, "--requirement", str(requirements)]
+
+
+def pip_failure_tail(output: str) -> str:
+    # A machine-wide pip configuration can add many "Location ... is ignored"
+    # warnings; they are noise next to the real error.
+    lines = [line for line in output.splitlines() if "is ignored: it is neither" not in line]
+    return "\n".join(lines[-PIP_OUTPUT_TAIL_LINES:])
+
+
+def layer_entries(site_packages: Path) -> list[tuple[str, Path]]:
+    entries = []
+    for path in walk_files(site_packages, EXCLUDED_LAYER_TOP_LEVEL):
+        if path.suffix == ".pyc":
+            continue
+        if path.parent.name.endswith(".dist-info") and path.name in EXCLUDED_DIST_INFO_FILES:
+            continue
+        entries.append((f"python/{path.relative_to(site_packages).as_posix()}", path))
+    return sorted(entries)
+
+
+def build_layer(requirements: Path, architecture: str, destination: Path) -> None:
+    with tempfile.TemporaryDirectory(prefix="aipic-layer-") as workdir:
+        target = Path(workdir) / "python"
+        command = pip_install_command(requirements, target, architecture)
+        completed = subprocess.run(
+            command, capture_output=True, text=True, check=False, env=pip_environment()
+        )
+        if completed.returncode != 0:
+            raise BuildError(
+                f"pip could not install {requirements} for {RUNTIME} on {architecture} "
+                f"(exit {completed.returncode}); pip said:\n"
+                + pip_failure_tail(completed.stdout + completed.stderr)
+            )
+        write_deterministic_zip(destination, layer_entries(target))
+
+
+def pip_environment() -> dict[str, str]:
+    environment = dict(os.environ)
+    # Bytecode and a user site would both leak into the target directory.
+    environment.pop("PIP_USER", None)
+    environment["PYTHONDONTWRITEBYTECODE"] = "1"
+    return environment
+
+
+# ---------------------------------------------------------------- fingerprints and state
+
+
+def fingerprint(parts: Iterable[tuple[str, bytes]]) -> str:
+    digest = hashlib.sha256()
+    for label, content in parts:
+        # Length-prefixed so that no two different part lists hash alike.
+        for field in (label.encode(), content):
+            digest.update(len(field).to_bytes(8, "big"))
+            digest.update(field)
+    return digest.hexdigest()
+
+
+def builder_identity() -> tuple[str, bytes]:
+    return ("build.py", Path(__file__).read_bytes())
+
+
+def functions_fingerprint(source: Path) -> str:
+    return fingerprint(
+        [
+            builder_identity(),
+            *((name, path.read_bytes()) for name, path in function_entries(source)),
+        ]
+    )
+
+
+def layer_fingerprint(requirements: Path, architecture: str) -> str:
+    if not requirements.is_file():
+        raise BuildError(f"requirements file not found: {requirements}")
+    return fingerprint(
+        [
+            builder_identity(),
+            ("requirements", requirements.read_bytes()),
+            ("python", PYTHON_VERSION.encode()),
+            ("platforms", " ".join(PLATFORM_TAGS[architecture]).encode()),
+        ]
+    )
+
+
+def read_json(path: Path) -> dict[str, object]:
+    try:
+        loaded = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return loaded if isinstance(loaded, dict) else {}
+
+
+def write_if_changed(path: Path, text: str) -> bool:
+    if path.is_file() and path.read_text(encoding="utf-8") == text:
+        return False
+    temporary = path.with_name(f".{path.name}.tmp")
+    temporary.write_text(text, encoding="utf-8")
+    os.replace(temporary, path)
+    return True
+
+
+def render_json(document: object) -> str:
+    return json.dumps(document, indent=2, sort_keys=True) + "\n"
+
+
+def is_current(artifact: Artifact, out: Path, state: dict[str, object]) -> bool:
+    """The recorded fingerprint matches and the file on disk is the one recorded."""
+    recorded = state.get(artifact.key)
+    if not isinstance(recorded, dict) or recorded.get("fingerprint") != artifact.fingerprint:
+        return False
+    path = out / artifact.filename
+    return path.is_file() and recorded.get("sha256_base64") == sha256_base64(path)
+
+
+# ---------------------------------------------------------------- command line
+
+
+def parse_arguments(argv: Sequence[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        description=(
+            "Build the Lambda artifacts into an output directory: functions.zip (the "
+            "package at the zip root), dependencies-layer.zip (requirements installed "
+            "under python/ as manylinux wheels for the Lambda Python 3.12 runtime) and "
+            "manifest.json (size and base64 SHA-256 of each). Zips are byte-identical "
+            "for identical inputs; an artifact whose inputs did not change is not rebuilt."
+        )
+    )
+    parser.add_argument(
+        "--source",
+        type=Path,
+        default=REPO_ROOT / "lambda_src" / "aipic",
+        help="package directory to zip; it appears at the zip root under its own name "
+        "(default: lambda_src/aipic)",
+    )
+    parser.add_argument(
+        "--requirements",
+        type=Path,
+        default=REPO_ROOT / "requirements.txt",
+        help="runtime requirements installed into the layer (default: requirements.txt)",
+    )
+    parser.add_argument(
+        "--out",
+        type=Path,
+        default=REPO_ROOT / "dist",
+        help="output directory (default: dist)",
+    )
+    parser.add_argument(
+        "--architecture",
+        choices=sorted(PLATFORM_TAGS),
+        default="arm64",
+        help="Lambda architecture the layer's binary wheels are chosen for (default: arm64)",
+    )
+    return parser.parse_args(argv)
+
+
+def build(source: Path, requirements: Path, out: Path, architecture: str) -> list[str]:
+    """Bring ``out`` up to date; return the names of the artifacts that were rebuilt."""
+    functions = Artifact(
+        key="functions",
+        filename=FUNCTIONS_ZIP,
+        fingerprint=functions_fingerprint(source),
+        make=lambda destination: build_functions(source, destination),
+    )
+    layer = Artifact(
+        key="dependencies_layer",
+        filename=LAYER_ZIP,
+        fingerprint=layer_fingerprint(requirements, architecture),
+        make=lambda destination: build_layer(requirements, architecture, destination),
+    )
+    out.mkdir(parents=True, exist_ok=True)
+    state_path = out / STATE_FILE
+    state = read_json(state_path)
+
+    rebuilt = []
+    for artifact in (functions, layer):
+        if is_current(artifact, out, state):
+            continue
+        started = time.perf_counter()
+        artifact.make(out / artifact.filename)
+        print(f"built {artifact.filename} in {time.perf_counter() - started:.1f} s")
+        rebuilt.append(artifact.filename)
+
+    artifacts: dict[str, dict[str, object]] = {}
+    new_state: dict[str, object] = {}
+    for artifact in (functions, layer):
+        path = out / artifact.filename
+        digest = sha256_base64(path)
+        artifacts[artifact.key] = {
+            "path": artifact.filename,
+            "size": path.stat().st_size,
+            "sha256_base64": digest,
+        }
+        new_state[artifact.key] = {"fingerprint": artifact.fingerprint, "sha256_base64": digest}
+    manifest = {"runtime": RUNTIME, "architecture": architecture, "artifacts": artifacts}
+    if write_if_changed(out / MANIFEST, render_json(manifest)):
+        rebuilt.append(MANIFEST)
+    write_if_changed(state_path, render_json(new_state))
+    return rebuilt
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    arguments = parse_arguments(argv)
+    try:
+        rebuilt = build(
+            arguments.source.resolve(),
+            arguments.requirements.resolve(),
+            arguments.out.resolve(),
+            arguments.architecture,
+        )
+    except (BuildError, OSError) as error:
+        print(f"build.py: error: {error}", file=sys.stderr)
+        return 1
+    if not rebuilt:
+        print(f"{arguments.out}: up to date")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

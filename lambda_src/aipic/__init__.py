@@ -1,0 +1,1 @@
+"""aipic: the Lambda handlers of the AI picture generator and the pieces they share."""

@@ -1,0 +1,62 @@
+"""Publish picture events through AppSync's IAM-only ``publish`` mutation.
+
+The request is signed with SigV4 for service ``appsync`` using the function's own
+credentials (``boto3.Session``), so only a role allowed ``appsync:GraphQL`` on the
+``publish`` field can call it.
+"""
+
+from __future__ import annotations
+
+import json
+
+import requests
+from botocore.auth import SigV4Auth
+from botocore.awsrequest import AWSRequest
+from botocore.credentials import Credentials
+
+PUBLISH_MUTATION = (
+    "mutation Publish($owner: ID!, $data: AWSJSON!) "
+    "{ publish(owner: $owner, data: $data) { owner data } }"
+)
+TIMEOUT_SECONDS = 5.0
+
+
+class PublishError(Exception):
+    """AppSync did not accept the event (transport error, non-2xx, or GraphQL errors)."""
+
+
+class AppSyncPublisher:
+    def __init__(
+        self, *, url: str, region: str, credentials: Credentials, http: requests.Session
+    ) -> None:
+        self._url = url
+        self._signer = SigV4Auth(credentials, "appsync", region)
+        self._http = http
+
+    def publish(self, owner: str, data: str) -> None:
+        """Send one event; ``data`` is the picture as a JSON string (AWSJSON)."""
+        body = json.dumps({"query": PUBLISH_MUTATION, "variables": {"owner": owner, "data": data}})
+        request = AWSRequest(
+            method="POST",
+            url=self._url,
+            data=body.encode(),
+            headers={"Content-Type": "application/json"},
+        )
+        self._signer.add_auth(request)
+        try:
+            response = self._http.post(
+                self._url, data=request.body, headers=dict(request.headers), timeout=TIMEOUT_SECONDS
+            )
+        except requests.RequestException as error:
+            raise PublishError(f"AppSync request failed: {error}") from error
+        if not 200 <= response.status_code < 300:
+            raise PublishError(
+                f"AppSync answered HTTP {response.status_code}: {response.text[:300]}"
+            )
+        try:
+            payload = response.json()
+        except ValueError:
+            raise PublishError("AppSync answered with a body that is not JSON") from None
+        errors = payload.get("errors") if isinstance(payload, dict) else None
+        if errors:
+            raise PublishError(f"AppSync reported GraphQL errors: {json.dumps(errors)[:300]}")

@@ -1,0 +1,1 @@
+"""One module per event source; each exposes ``handler(event, context)``."""

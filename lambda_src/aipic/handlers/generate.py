@@ -1,0 +1,135 @@
+"""generate: start a Replicate prediction for a STARTED picture.
+
+Invoked asynchronously by AppSync with ``{"id", "owner", "prompt", "settings"}``. The
+Replicate token comes from SSM (decrypted, cached). On success the picture moves to
+PROCESSING with the prediction id; on a permanent failure, or when retries run out, it
+moves to FAILED with the reason. A picture that is no longer STARTED is left alone, so a
+duplicate invocation never starts a second prediction.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlencode
+
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from aipic.clients import http_session
+from aipic.observability import logger
+from aipic.parameters import ParameterUnavailableError, read_secure_parameter
+from aipic.pics import Status, pics_repository
+from aipic.replicate import ReplicateClient, ReplicateError
+from aipic.settings import GenerateSettings, generate_settings
+
+# GraphQL setting name → Replicate input name.
+REPLICATE_INPUT_NAMES = {
+    "negativePrompt": "negative_prompt",
+    "width": "width",
+    "height": "height",
+    "numInferenceSteps": "num_inference_steps",
+    "guidanceScale": "guidance_scale",
+    "seed": "seed",
+}
+
+
+# How retries wait; a module attribute so tests can record the delays instead of sleeping.
+retry_sleep: Callable[[float], None] = time.sleep
+
+
+class InvalidGenerateEventError(ValueError):
+    """The invocation event lacks a field AppSync always sends."""
+
+
+@dataclass(frozen=True)
+class GenerateRequest:
+    pic_id: str
+    owner: str
+    prompt: str
+    settings: Mapping[str, Any]
+
+    @classmethod
+    def from_event(cls, event: Mapping[str, Any]) -> GenerateRequest:
+        missing = [
+            name
+            for name in ("id", "owner", "prompt")
+            if not isinstance(event.get(name), str) or not event[name].strip()
+        ]
+        if missing:
+            raise InvalidGenerateEventError(
+                f"generate event lacks non-empty string field(s): {', '.join(missing)}"
+            )
+        settings = event.get("settings") or {}
+        if not isinstance(settings, Mapping):
+            raise InvalidGenerateEventError("generate event field settings must be an object")
+        return cls(event["id"], event["owner"], event["prompt"], settings)
+
+    def replicate_input(self) -> dict[str, Any]:
+        model_input: dict[str, Any] = {"prompt": self.prompt}
+        for name, replicate_name in REPLICATE_INPUT_NAMES.items():
+            if self.settings.get(name) is not None:
+                model_input[replicate_name] = self.settings[name]
+        return model_input
+
+
+def webhook_url_for(settings: GenerateSettings, pic_id: str) -> str:
+    return f"{settings.webhook_url}?{urlencode({'id': pic_id})}"
+
+
+def _fail(pic_id: str, reason: str) -> dict[str, str]:
+    logger.error("picture failed", extra={"pic_id": pic_id, "reason": reason})
+    if not pics_repository().mark_failed(pic_id, reason):
+        logger.warning("picture had already moved on; reason not stored", extra={"pic_id": pic_id})
+    return {"id": pic_id, "outcome": Status.FAILED}
+
+
+@logger.inject_lambda_context(clear_state=True)
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, str]:
+    try:
+        request = GenerateRequest.from_event(event)
+    except InvalidGenerateEventError:
+        # Raising sends the event to the async invocation's on-failure destination.
+        logger.exception("rejected generate event", extra={"event_keys": sorted(event)})
+        raise
+    logger.append_keys(pic_id=request.pic_id)
+    settings = generate_settings()
+    pics = pics_repository()
+
+    pic = pics.get(request.pic_id)
+    if pic is None or pic.status != Status.STARTED:
+        logger.warning(
+            "picture is unknown or not STARTED; no prediction created",
+            extra={"status": pic.status if pic else None},
+        )
+        return {"id": request.pic_id, "outcome": "skipped"}
+
+    try:
+        token = read_secure_parameter(settings.token_parameter, settings.parameters_max_age_seconds)
+    except ParameterUnavailableError as error:
+        return _fail(request.pic_id, f"Replicate API token unavailable: {error}")
+
+    client = ReplicateClient(
+        api_url=settings.api_url,
+        token=token,
+        timeout_seconds=settings.timeout_seconds,
+        max_attempts=settings.max_attempts,
+        session=http_session(),
+        sleep=retry_sleep,
+    )
+    try:
+        prediction = client.create_prediction(
+            version=settings.model_version,
+            model_input=request.replicate_input(),
+            webhook=webhook_url_for(settings, request.pic_id),
+        )
+    except ReplicateError as error:
+        return _fail(request.pic_id, str(error))
+
+    if not pics.mark_processing(request.pic_id, prediction.id):
+        # A concurrent duplicate won the race; its prediction is the one recorded.
+        logger.warning("picture left STARTED meanwhile", extra={"prediction_id": prediction.id})
+        return {"id": request.pic_id, "outcome": "skipped"}
+    logger.info("prediction started", extra={"prediction_id": prediction.id})
+    return {"id": request.pic_id, "outcome": Status.PROCESSING}

@@ -1,0 +1,180 @@
+"""webhook: Replicate's signed "completed" callback, behind an API Gateway HTTP API.
+
+Answers: 401 unless the signature verifies (checked before anything in the body is
+trusted), 400 for a malformed request, 404 for an unknown picture, 409 when the body's
+prediction is not the one recorded on the picture (also while generate has not yet
+recorded it: Replicate retries), 500 for a transient transfer failure (Replicate retries
+its webhook for about a minute), 200 otherwise. A transient failure is counted on the
+picture; the third one marks it FAILED, so retries stay bounded.
+
+The image is streamed synchronously: Replicate's outputs are a few MB, the transfer
+timeouts keep it within the seconds Replicate waits, and an asynchronous step would add a
+queue, a function and a failure destination for no gain at this size.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from typing import Any
+
+from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEventV2
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from aipic.clients import http_session, s3_client
+from aipic.image_transfer import (
+    ImagePolicy,
+    ImageRejectedError,
+    ImageTransferError,
+    store_image,
+)
+from aipic.observability import logger
+from aipic.parameters import ParameterUnavailableError, read_secure_parameter
+from aipic.pics import Pic, pics_repository
+from aipic.settings import WebhookSettings, webhook_settings
+from aipic.signature import InvalidSecretError, InvalidSignatureError, verify_signature
+
+MAX_TRANSIENT_FAILURES = 3
+FAILED_PREDICTION_STATUSES = frozenset({"failed", "canceled", "aborted"})
+
+Response = dict[str, Any]
+
+
+class MalformedWebhookError(ValueError):
+    """The request cannot be understood; answered with 400."""
+
+
+def _respond(status_code: int, message: str, **details: str) -> Response:
+    return {
+        "statusCode": status_code,
+        "headers": {"Content-Type": "application/json"},
+        "body": json.dumps({"message": message, **details}),
+    }
+
+
+def _raw_body(request: APIGatewayProxyEventV2) -> bytes:
+    body = request.body or ""
+    if not request.is_base64_encoded:
+        return body.encode()
+    try:
+        return base64.b64decode(body, validate=True)
+    except binascii.Error:
+        raise MalformedWebhookError("body is flagged base64 but is not") from None
+
+
+def _parse_prediction(body: bytes) -> dict[str, Any]:
+    try:
+        prediction = json.loads(body)
+    except ValueError:
+        raise MalformedWebhookError("body is not JSON") from None
+    if not isinstance(prediction, dict):
+        raise MalformedWebhookError("body is not a JSON object")
+    for field in ("id", "status"):
+        if not isinstance(prediction.get(field), str) or not prediction[field]:
+            raise MalformedWebhookError(f"body lacks the prediction {field}")
+    return prediction
+
+
+def _output_url(output: object) -> str | None:
+    """Replicate's ``output``: a list of file URLs (the first is ours) or a single URL."""
+    if isinstance(output, list) and output:
+        output = output[0]
+    return output if isinstance(output, str) and output else None
+
+
+def _error_text(error: object) -> str:
+    if error is None or error == "":
+        return "no error given"
+    return error if isinstance(error, str) else json.dumps(error)
+
+
+def _fail(pic: Pic, reason: str) -> Response:
+    logger.warning("picture failed", extra={"reason": reason})
+    if not pics_repository().mark_failed(pic.id, reason):
+        return _respond(200, "picture already final")
+    return _respond(200, "picture marked FAILED", reason=reason)
+
+
+def _store_output(pic: Pic, prediction: dict[str, Any], settings: WebhookSettings) -> Response:
+    url = _output_url(prediction.get("output"))
+    if url is None:
+        return _fail(pic, "prediction succeeded without an output file URL")
+    try:
+        stored = store_image(
+            url,
+            policy=ImagePolicy(
+                allowed_schemes=settings.allowed_image_url_schemes,
+                host_allowlist=settings.image_host_allowlist,
+                max_bytes=settings.max_image_bytes,
+            ),
+            http=http_session(),
+            s3=s3_client(),
+            bucket=settings.bucket_name,
+            key_stem=f"pics/{pic.owner}/{pic.id}",
+            metadata={"pic-id": pic.id, "owner": pic.owner},
+        )
+    except ImageRejectedError as error:
+        return _fail(pic, f"output image rejected: {error}")
+    except ImageTransferError as error:
+        return _transient_failure(pic, str(error))
+    logger.info("image stored", extra={"key": stored.key, "bytes": stored.size})
+    return _respond(200, "image stored", key=stored.key)
+
+
+def _transient_failure(pic: Pic, reason: str) -> Response:
+    failures = pics_repository().record_webhook_attempt(pic.id, pic.prediction_id or "")
+    if failures is None:
+        return _respond(200, "picture already final")
+    if failures >= MAX_TRANSIENT_FAILURES:
+        return _fail(pic, f"image transfer failed {failures} times, last: {reason}")
+    logger.warning("image transfer failed; Replicate will retry", extra={"reason": reason})
+    return _respond(500, "image transfer failed; retry later")
+
+
+@logger.inject_lambda_context(clear_state=True)
+def handler(event: dict[str, Any], context: LambdaContext) -> Response:
+    request = APIGatewayProxyEventV2(event)
+    settings = webhook_settings()
+    try:
+        secret = read_secure_parameter(
+            settings.secret_parameter, settings.parameters_max_age_seconds
+        )
+    except ParameterUnavailableError:
+        logger.exception("webhook signing secret unavailable")
+        return _respond(500, "webhook not configured")
+
+    try:
+        body = _raw_body(request)
+        headers = {name.lower(): value for name, value in (request.headers or {}).items()}
+        verify_signature(secret=secret, headers=headers, body=body)
+        pic_id = request.get_query_string_value("id") or ""
+        if not pic_id:
+            raise MalformedWebhookError("query parameter id is missing")
+        prediction = _parse_prediction(body)
+    except InvalidSignatureError as error:
+        logger.warning("webhook signature rejected", extra={"reason": str(error)})
+        return _respond(401, "invalid signature")
+    except InvalidSecretError:
+        logger.exception("webhook signing secret is malformed")
+        return _respond(500, "webhook not configured")
+    except MalformedWebhookError as error:
+        logger.warning("malformed webhook", extra={"reason": str(error)})
+        return _respond(400, str(error))
+
+    logger.append_keys(pic_id=pic_id, prediction_id=prediction["id"])
+    pic = pics_repository().get(pic_id)
+    if pic is None:
+        return _respond(404, "unknown picture")
+    if pic.prediction_id != prediction["id"]:
+        logger.warning("prediction id does not match the picture's")
+        return _respond(409, "prediction does not belong to this picture")
+    if pic.is_final:
+        return _respond(200, "picture already final")
+
+    status = prediction["status"]
+    if status == "succeeded":
+        return _store_output(pic, prediction, settings)
+    if status in FAILED_PREDICTION_STATUSES:
+        return _fail(pic, f"Replicate prediction {status}: {_error_text(prediction.get('error'))}")
+    return _respond(200, f"status {status} needs no action")

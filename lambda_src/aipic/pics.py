@@ -1,0 +1,172 @@
+"""The pics repository: every read and write of the pics table.
+
+Status only moves forward, STARTED → PROCESSING → COMPLETED | FAILED. Each transition is
+a conditional UpdateItem whose condition names the states it may leave, so a duplicate or
+late event never moves a picture backwards; a refused transition returns ``False``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any
+
+from boto3.dynamodb.types import TypeDeserializer
+from botocore.client import BaseClient
+from botocore.exceptions import ClientError
+
+from aipic.clients import dynamodb_client
+from aipic.coldstart import cached
+from aipic.settings import table_settings
+
+MAX_FAILURE_REASON_LENGTH = 1000
+
+_deserializer = TypeDeserializer()
+
+
+class Status(StrEnum):
+    STARTED = "STARTED"
+    PROCESSING = "PROCESSING"
+    COMPLETED = "COMPLETED"
+    FAILED = "FAILED"
+
+
+FINAL_STATUSES = frozenset({Status.COMPLETED, Status.FAILED})
+
+
+@dataclass(frozen=True)
+class Pic:
+    id: str
+    owner: str
+    prompt: str
+    status: str
+    prediction_id: str | None
+    img_id: str | None
+    failure_reason: str | None
+    webhook_attempts: int
+
+    @property
+    def is_final(self) -> bool:
+        return self.status in FINAL_STATUSES
+
+
+def now_iso8601() -> str:
+    """UTC timestamp in the format AppSync's ``util.time.nowISO8601()`` writes."""
+    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def _pic_from_item(item: dict[str, Any]) -> Pic:
+    plain = {name: _deserializer.deserialize(value) for name, value in item.items()}
+    return Pic(
+        id=str(plain["id"]),
+        owner=str(plain.get("owner", "")),
+        prompt=str(plain.get("prompt", "")),
+        status=str(plain.get("completionStatus", "")),
+        prediction_id=plain.get("predictionId"),
+        img_id=plain.get("imgId"),
+        failure_reason=plain.get("failureReason"),
+        webhook_attempts=int(plain.get("webhookAttempts", 0)),
+    )
+
+
+def _is_condition_failure(error: ClientError) -> bool:
+    return bool(error.response["Error"]["Code"] == "ConditionalCheckFailedException")
+
+
+class PicsRepository:
+    def __init__(self, table_name: str, client: BaseClient) -> None:
+        self._table_name = table_name
+        self._client = client
+
+    def get(self, pic_id: str) -> Pic | None:
+        """The picture, or None for an unknown id or a quota counter."""
+        response = self._client.get_item(
+            TableName=self._table_name, Key={"id": {"S": pic_id}}, ConsistentRead=True
+        )
+        item = response.get("Item")
+        if item is None or "completionStatus" not in item:
+            return None
+        return _pic_from_item(item)
+
+    def mark_processing(self, pic_id: str, prediction_id: str) -> bool:
+        return self._transition(
+            pic_id,
+            "SET completionStatus = :to, predictionId = :prediction, updatedAt = :now",
+            "completionStatus = :started",
+            {":to": Status.PROCESSING, ":prediction": prediction_id, ":started": Status.STARTED},
+        )
+
+    def mark_completed(self, pic_id: str, owner: str, img_id: str) -> bool:
+        """COMPLETED with the object key, only for a PROCESSING picture of this owner."""
+        return self._transition(
+            pic_id,
+            "SET completionStatus = :to, imgId = :img, updatedAt = :now",
+            "completionStatus = :processing AND #owner = :owner",
+            {
+                ":to": Status.COMPLETED,
+                ":img": img_id,
+                ":processing": Status.PROCESSING,
+                ":owner": owner,
+            },
+        )
+
+    def mark_failed(self, pic_id: str, reason: str) -> bool:
+        return self._transition(
+            pic_id,
+            "SET completionStatus = :to, failureReason = :reason, updatedAt = :now",
+            "completionStatus IN (:started, :processing)",
+            {
+                ":to": Status.FAILED,
+                ":reason": reason[:MAX_FAILURE_REASON_LENGTH],
+                ":started": Status.STARTED,
+                ":processing": Status.PROCESSING,
+            },
+        )
+
+    def record_webhook_attempt(self, pic_id: str, prediction_id: str) -> int | None:
+        """Count a webhook delivery that failed transiently; None if the picture moved on."""
+        try:
+            response = self._client.update_item(
+                TableName=self._table_name,
+                Key={"id": {"S": pic_id}},
+                UpdateExpression="ADD webhookAttempts :one SET updatedAt = :now",
+                ConditionExpression="completionStatus = :processing AND predictionId = :prediction",
+                ExpressionAttributeValues={
+                    ":one": {"N": "1"},
+                    ":now": {"S": now_iso8601()},
+                    ":processing": {"S": Status.PROCESSING},
+                    ":prediction": {"S": prediction_id},
+                },
+                ReturnValues="UPDATED_NEW",
+            )
+        except ClientError as error:
+            if _is_condition_failure(error):
+                return None
+            raise
+        return int(response["Attributes"]["webhookAttempts"]["N"])
+
+    def _transition(self, pic_id: str, update: str, condition: str, values: dict[str, str]) -> bool:
+        attribute_values = {name: {"S": str(value)} for name, value in values.items()}
+        attribute_values[":now"] = {"S": now_iso8601()}
+        uses_owner = "#owner" in condition
+        try:
+            self._client.update_item(
+                TableName=self._table_name,
+                Key={"id": {"S": pic_id}},
+                UpdateExpression=update,
+                # attribute_exists keeps a stray event from creating a half-item.
+                ConditionExpression=f"attribute_exists(id) AND {condition}",
+                ExpressionAttributeValues=attribute_values,
+                **({"ExpressionAttributeNames": {"#owner": "owner"}} if uses_owner else {}),
+            )
+        except ClientError as error:
+            if _is_condition_failure(error):
+                return False
+            raise
+        return True
+
+
+@cached
+def pics_repository() -> PicsRepository:
+    return PicsRepository(table_settings().table_name, dynamodb_client())

@@ -1,0 +1,194 @@
+"""Configuration from environment variables, validated once per cold start.
+
+One small frozen dataclass per concern; each loader is cached (see ``coldstart``) and
+raises :class:`SettingsError` naming the variable that is missing or invalid, so a
+misconfigured function fails loudly on its first invocation instead of half-working.
+The variables are documented in ``lambda_src/README.md``.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from aipic.coldstart import cached
+
+DEFAULT_REPLICATE_API_URL = "https://api.replicate.com/v1"
+DEFAULT_IMAGE_HOST_ALLOWLIST = ("replicate.delivery",)
+DEFAULT_ALLOWED_IMAGE_URL_SCHEMES = ("https",)
+DEFAULT_MAX_IMAGE_BYTES = 20 * 1024 * 1024
+DEFAULT_PARAMETERS_MAX_AGE_SECONDS = 300
+
+
+class SettingsError(RuntimeError):
+    """An environment variable is missing or invalid."""
+
+
+@dataclass(frozen=True)
+class TableSettings:
+    table_name: str
+
+
+@dataclass(frozen=True)
+class GenerateSettings:
+    token_parameter: str
+    model_version: str
+    webhook_url: str
+    api_url: str
+    max_attempts: int
+    timeout_seconds: float
+    parameters_max_age_seconds: int
+
+
+@dataclass(frozen=True)
+class WebhookSettings:
+    bucket_name: str
+    secret_parameter: str
+    image_host_allowlist: tuple[str, ...]
+    allowed_image_url_schemes: tuple[str, ...]
+    max_image_bytes: int
+    parameters_max_age_seconds: int
+
+
+@dataclass(frozen=True)
+class PublishSettings:
+    appsync_graphql_url: str
+    region: str
+
+
+def _required(env: Mapping[str, str], name: str) -> str:
+    value = env.get(name, "").strip()
+    if not value:
+        raise SettingsError(f"environment variable {name} is required but not set")
+    return value
+
+
+def _integer(env: Mapping[str, str], name: str, default: int, minimum: int, maximum: int) -> int:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise SettingsError(
+            f"environment variable {name} must be an integer, got {raw!r}"
+        ) from None
+    if not minimum <= value <= maximum:
+        raise SettingsError(
+            f"environment variable {name} must be between {minimum} and {maximum}, got {value}"
+        )
+    return value
+
+
+def _csv(env: Mapping[str, str], name: str, default: tuple[str, ...]) -> tuple[str, ...]:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    values = tuple(part.strip().lower() for part in raw.split(",") if part.strip())
+    if not values:
+        raise SettingsError(f"environment variable {name} must list at least one value")
+    return values
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _service_url(env: Mapping[str, str], name: str, default: str | None = None) -> str:
+    """An endpoint we call or hand out: https, or plain http to a loopback stand-in."""
+    raw = env.get(name, "").strip() or default
+    if raw is None:
+        raise SettingsError(f"environment variable {name} is required but not set")
+    parts = urlsplit(raw)
+    host = parts.hostname or ""
+    if not host:
+        raise SettingsError(f"environment variable {name} must be an absolute URL, got {raw!r}")
+    if parts.scheme != "https" and not (parts.scheme == "http" and _is_loopback(host)):
+        raise SettingsError(
+            f"environment variable {name} must be an https URL "
+            f"(http only to a loopback host), got {raw!r}"
+        )
+    return raw.rstrip("/")
+
+
+def _parameters_max_age(env: Mapping[str, str]) -> int:
+    return _integer(
+        env, "POWERTOOLS_PARAMETERS_MAX_AGE", DEFAULT_PARAMETERS_MAX_AGE_SECONDS, 0, 86_400
+    )
+
+
+def load_table_settings(env: Mapping[str, str]) -> TableSettings:
+    return TableSettings(table_name=_required(env, "PICS_TABLE_NAME"))
+
+
+def load_generate_settings(env: Mapping[str, str]) -> GenerateSettings:
+    webhook_url = _service_url(env, "WEBHOOK_URL")
+    if urlsplit(webhook_url).query:
+        raise SettingsError("environment variable WEBHOOK_URL must not carry a query string")
+    return GenerateSettings(
+        token_parameter=_required(env, "REPLICATE_API_TOKEN_PARAMETER"),
+        model_version=_required(env, "REPLICATE_MODEL_VERSION"),
+        webhook_url=webhook_url,
+        api_url=_service_url(env, "REPLICATE_API_URL", DEFAULT_REPLICATE_API_URL),
+        max_attempts=_integer(env, "REPLICATE_MAX_ATTEMPTS", 4, 1, 10),
+        timeout_seconds=float(_integer(env, "REPLICATE_TIMEOUT_SECONDS", 10, 1, 60)),
+        parameters_max_age_seconds=_parameters_max_age(env),
+    )
+
+
+def load_webhook_settings(env: Mapping[str, str]) -> WebhookSettings:
+    schemes = _csv(env, "ALLOWED_IMAGE_URL_SCHEMES", DEFAULT_ALLOWED_IMAGE_URL_SCHEMES)
+    unknown = sorted(set(schemes) - {"https", "http"})
+    if unknown:
+        raise SettingsError(
+            f"environment variable ALLOWED_IMAGE_URL_SCHEMES may list only https and http, "
+            f"got {', '.join(unknown)}"
+        )
+    return WebhookSettings(
+        bucket_name=_required(env, "PICS_BUCKET_NAME"),
+        secret_parameter=_required(env, "WEBHOOK_SECRET_PARAMETER"),
+        image_host_allowlist=_csv(env, "IMAGE_HOST_ALLOWLIST", DEFAULT_IMAGE_HOST_ALLOWLIST),
+        allowed_image_url_schemes=schemes,
+        max_image_bytes=_integer(
+            env, "MAX_IMAGE_BYTES", DEFAULT_MAX_IMAGE_BYTES, 1, 5 * 1024 * 1024 * 1024
+        ),
+        parameters_max_age_seconds=_parameters_max_age(env),
+    )
+
+
+def load_publish_settings(env: Mapping[str, str]) -> PublishSettings:
+    region = env.get("AWS_REGION", "").strip() or env.get("AWS_DEFAULT_REGION", "").strip()
+    if not region:
+        raise SettingsError("environment variable AWS_REGION is required but not set")
+    return PublishSettings(
+        appsync_graphql_url=_service_url(env, "APPSYNC_GRAPHQL_URL"),
+        region=region,
+    )
+
+
+@cached
+def table_settings() -> TableSettings:
+    return load_table_settings(os.environ)
+
+
+@cached
+def generate_settings() -> GenerateSettings:
+    return load_generate_settings(os.environ)
+
+
+@cached
+def webhook_settings() -> WebhookSettings:
+    return load_webhook_settings(os.environ)
+
+
+@cached
+def publish_settings() -> PublishSettings:
+    return load_publish_settings(os.environ)

@@ -1,0 +1,280 @@
+data "aws_caller_identity" "current" {}
+data "aws_region" "current" {}
+data "aws_partition" "current" {}
+
+locals {
+  account_id = data.aws_caller_identity.current.account_id
+  region     = data.aws_region.current.name
+  partition  = data.aws_partition.current.partition
+
+  schema_path   = coalesce(var.schema_path, "${path.module}/../../schema.graphql")
+  resolvers_dir = coalesce(var.resolvers_dir, "${path.module}/resolvers")
+
+  # createAIPic.js carries the quota as one literal line; the module substitutes
+  # the configured value so the resolver code stays plain, lintable JavaScript.
+  quota_pattern            = "const DAILY_PICTURE_QUOTA = \\d+;"
+  create_pic_code_template = file("${local.resolvers_dir}/createAIPic.js")
+  create_pic_code = replace(
+    local.create_pic_code_template,
+    "/${local.quota_pattern}/",
+    "const DAILY_PICTURE_QUOTA = ${var.daily_picture_quota};",
+  )
+
+  js_runtime = { name = "APPSYNC_JS", runtime_version = "1.0.0" }
+
+  # Functions of the createAIPic pipeline, in execution order.
+  create_pic_steps = [
+    { name = "validatePrompt", data_source = "none" },
+    { name = "enforceQuota", data_source = "pics" },
+    { name = "putPic", data_source = "pics" },
+    { name = "invokeGenerate", data_source = "generate" },
+  ]
+
+  unit_resolvers = {
+    listAIPics = { type = "Query", data_source = "pics" }
+    publish    = { type = "Mutation", data_source = "none" }
+    subscribe  = { type = "Subscription", data_source = "none" }
+  }
+
+  data_source_names = {
+    none     = aws_appsync_datasource.none.name
+    pics     = aws_appsync_datasource.pics.name
+    generate = aws_appsync_datasource.generate.name
+  }
+
+  owner_index_arn = "${var.table_arn}/index/${var.owner_index_name}"
+
+  # Only AppSync acting for this account may assume the module's roles.
+  appsync_trust_policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [{
+      Sid       = "AppSyncAssumeRole"
+      Effect    = "Allow"
+      Principal = { Service = "appsync.amazonaws.com" }
+      Action    = "sts:AssumeRole"
+      Condition = {
+        StringEquals = { "aws:SourceAccount" = local.account_id }
+        ArnLike      = { "aws:SourceArn" = "arn:${local.partition}:appsync:${local.region}:${local.account_id}:apis/*" }
+      }
+    }]
+  })
+}
+
+# ---------------------------------------------------------------- the API
+
+resource "aws_appsync_graphql_api" "this" {
+  # checkov:skip=CKV2_AWS_33:WAF is optional (input waf_web_acl_arn): every operation already needs a Cognito user or IAM signature and createAIPic is bounded by the per-user daily quota; a web ACL costs money per month and is left to the operator.
+  name                = "${var.name_prefix}-api"
+  authentication_type = "AMAZON_COGNITO_USER_POOLS"
+  schema              = file(local.schema_path)
+  xray_enabled        = var.xray_enabled
+  tags                = var.tags
+
+  user_pool_config {
+    user_pool_id   = var.user_pool_id
+    aws_region     = local.region
+    default_action = "ALLOW"
+  }
+
+  # IAM is how the publish Lambda calls the publish mutation.
+  additional_authentication_provider {
+    authentication_type = "AWS_IAM"
+  }
+
+  log_config {
+    cloudwatch_logs_role_arn = aws_iam_role.logs.arn
+    field_log_level          = var.field_log_level
+    exclude_verbose_content  = true
+  }
+}
+
+resource "aws_wafv2_web_acl_association" "this" {
+  count        = var.waf_web_acl_arn == null ? 0 : 1
+  resource_arn = aws_appsync_graphql_api.this.arn
+  web_acl_arn  = var.waf_web_acl_arn
+}
+
+# Created by Terraform (not by AppSync on first write) so it has retention and
+# encryption; the log role therefore gets no logs:CreateLogGroup.
+resource "aws_cloudwatch_log_group" "api" {
+  name              = "/aws/appsync/apis/${aws_appsync_graphql_api.this.id}"
+  retention_in_days = var.log_retention_days
+  kms_key_id        = var.kms_key_arn
+  tags              = var.tags
+}
+
+resource "aws_iam_role" "logs" {
+  name               = "${var.name_prefix}-appsync-logs"
+  description        = "AppSync writes the ${var.name_prefix}-api logs."
+  assume_role_policy = local.appsync_trust_policy
+  tags               = var.tags
+}
+
+resource "aws_iam_role_policy" "logs" {
+  name = "write-api-logs"
+  role = aws_iam_role.logs.id
+  policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [{
+      Sid      = "WriteApiLogs"
+      Effect   = "Allow"
+      Action   = ["logs:CreateLogStream", "logs:PutLogEvents"]
+      Resource = ["${aws_cloudwatch_log_group.api.arn}:log-stream:*"]
+    }]
+  })
+}
+
+# ---------------------------------------------------------------- data sources
+
+resource "aws_appsync_datasource" "none" {
+  api_id      = aws_appsync_graphql_api.this.id
+  name        = "none"
+  description = "Local resolvers: prompt validation, publish, subscribe."
+  type        = "NONE"
+}
+
+resource "aws_iam_role" "pics_data_source" {
+  name               = "${var.name_prefix}-appsync-pics"
+  description        = "AppSync DynamoDB data source for the pics table."
+  assume_role_policy = local.appsync_trust_policy
+  tags               = var.tags
+}
+
+resource "aws_iam_role_policy" "pics_data_source" {
+  name = "pics-table"
+  role = aws_iam_role.pics_data_source.id
+  policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [
+      {
+        # enforceQuota (UpdateItem), putPic (PutItem); GetItem for reads by id.
+        Sid      = "ReadWritePicItems"
+        Effect   = "Allow"
+        Action   = ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"]
+        Resource = [var.table_arn]
+      },
+      {
+        # listAIPics queries the owner index only; no Scan anywhere.
+        Sid      = "QueryOwnerIndex"
+        Effect   = "Allow"
+        Action   = ["dynamodb:Query"]
+        Resource = [local.owner_index_arn]
+      },
+      {
+        Sid      = "UseTableKeyThroughDynamoDB"
+        Effect   = "Allow"
+        Action   = ["kms:Decrypt", "kms:GenerateDataKey"]
+        Resource = [var.kms_key_arn]
+        Condition = {
+          StringEquals = { "kms:ViaService" = "dynamodb.${local.region}.amazonaws.com" }
+        }
+      },
+    ]
+  })
+}
+
+resource "aws_appsync_datasource" "pics" {
+  api_id           = aws_appsync_graphql_api.this.id
+  name             = "pics"
+  description      = "The pics table (items and per-user quota counters)."
+  type             = "AMAZON_DYNAMODB"
+  service_role_arn = aws_iam_role.pics_data_source.arn
+
+  dynamodb_config {
+    table_name = var.table_name
+    region     = local.region
+  }
+
+  depends_on = [aws_iam_role_policy.pics_data_source]
+}
+
+resource "aws_iam_role" "generate_data_source" {
+  name               = "${var.name_prefix}-appsync-generate"
+  description        = "AppSync Lambda data source for the generate function."
+  assume_role_policy = local.appsync_trust_policy
+  tags               = var.tags
+}
+
+resource "aws_iam_role_policy" "generate_data_source" {
+  name = "invoke-generate"
+  role = aws_iam_role.generate_data_source.id
+  policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [{
+      Sid      = "InvokeGenerate"
+      Effect   = "Allow"
+      Action   = ["lambda:InvokeFunction"]
+      Resource = [var.generate_function_arn]
+    }]
+  })
+}
+
+resource "aws_appsync_datasource" "generate" {
+  api_id           = aws_appsync_graphql_api.this.id
+  name             = "generate"
+  description      = "The generate Lambda, invoked asynchronously (Event)."
+  type             = "AWS_LAMBDA"
+  service_role_arn = aws_iam_role.generate_data_source.arn
+
+  lambda_config {
+    function_arn = var.generate_function_arn
+  }
+
+  depends_on = [aws_iam_role_policy.generate_data_source]
+}
+
+# ---------------------------------------------------------------- resolvers
+
+resource "aws_appsync_function" "create_pic" {
+  for_each = { for step in local.create_pic_steps : step.name => step }
+
+  api_id      = aws_appsync_graphql_api.this.id
+  name        = each.key
+  data_source = local.data_source_names[each.value.data_source]
+  code        = file("${local.resolvers_dir}/${each.key}.js")
+
+  runtime {
+    name            = local.js_runtime.name
+    runtime_version = local.js_runtime.runtime_version
+  }
+}
+
+resource "aws_appsync_resolver" "create_pic" {
+  api_id = aws_appsync_graphql_api.this.id
+  type   = "Mutation"
+  field  = "createAIPic"
+  kind   = "PIPELINE"
+  code   = local.create_pic_code
+
+  pipeline_config {
+    functions = [for step in local.create_pic_steps : aws_appsync_function.create_pic[step.name].function_id]
+  }
+
+  runtime {
+    name            = local.js_runtime.name
+    runtime_version = local.js_runtime.runtime_version
+  }
+
+  lifecycle {
+    precondition {
+      condition     = length(regexall(local.quota_pattern, local.create_pic_code_template)) == 1
+      error_message = "createAIPic.js must contain exactly one line \"const DAILY_PICTURE_QUOTA = <number>;\" for the module to set the quota."
+    }
+  }
+}
+
+resource "aws_appsync_resolver" "unit" {
+  for_each = local.unit_resolvers
+
+  api_id      = aws_appsync_graphql_api.this.id
+  type        = each.value.type
+  field       = each.key
+  kind        = "UNIT"
+  data_source = local.data_source_names[each.value.data_source]
+  code        = file("${local.resolvers_dir}/${each.key}.js")
+
+  runtime {
+    name            = local.js_runtime.name
+    runtime_version = local.js_runtime.runtime_version
+  }
+}

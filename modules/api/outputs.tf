@@ -1,0 +1,29 @@
+output "api_id" {
+  description = "AppSync API id."
+  value       = aws_appsync_graphql_api.this.id
+}
+
+output "api_arn" {
+  description = "AppSync API ARN."
+  value       = aws_appsync_graphql_api.this.arn
+}
+
+output "graphql_url" {
+  description = "GraphQL endpoint (HTTPS)."
+  value       = aws_appsync_graphql_api.this.uris["GRAPHQL"]
+}
+
+output "realtime_url" {
+  description = "Real-time (subscriptions) endpoint (WSS)."
+  value       = aws_appsync_graphql_api.this.uris["REALTIME"]
+}
+
+output "publish_field_arn" {
+  description = "ARN of the Mutation.publish field: the only resource the publish Lambda may call with appsync:GraphQL."
+  value       = "${aws_appsync_graphql_api.this.arn}/types/Mutation/fields/publish"
+}
+
+output "log_group_name" {
+  description = "CloudWatch log group of the API."
+  value       = aws_cloudwatch_log_group.api.name
+}

@@ -1,0 +1,32 @@
+/**
+ * createAIPic step 3 (DynamoDB, pics table): writes the new picture as STARTED,
+ * owned by the caller. The condition makes the write a create, never an overwrite.
+ */
+import { util } from '@aws-appsync/utils';
+
+export function request(ctx) {
+    const now = util.time.nowISO8601();
+    const item = {
+        owner: ctx.identity.sub,
+        prompt: ctx.stash.prompt,
+        completionStatus: 'STARTED',
+        createdAt: now,
+        updatedAt: now,
+    };
+    if (ctx.stash.settings) {
+        item.settings = ctx.stash.settings;
+    }
+    return {
+        operation: 'PutItem',
+        key: util.dynamodb.toMapValues({ id: util.autoId() }),
+        attributeValues: util.dynamodb.toMapValues(item),
+        condition: { expression: 'attribute_not_exists(id)' },
+    };
+}
+
+export function response(ctx) {
+    if (ctx.error) {
+        util.error(ctx.error.message, ctx.error.type);
+    }
+    return ctx.result;
+}

@@ -1,0 +1,345 @@
+# Security and wiring properties of modules/api, against the mocked AWS provider.
+# The resolver/schema fixtures stand in for the real files (see real_files.tftest.hcl).
+
+mock_provider "aws" {
+  override_data {
+    target = data.aws_caller_identity.current
+    values = {
+      account_id = "123456789012"
+      arn        = "arn:aws:iam::123456789012:user/ci"
+      user_id    = "AIDAEXAMPLEUSERID0001"
+    }
+  }
+
+  override_data {
+    target = data.aws_region.current
+    values = {
+      name        = "eu-west-1"
+      description = "Europe (Ireland)"
+      endpoint    = "ec2.eu-west-1.amazonaws.com"
+    }
+  }
+
+  override_data {
+    target = data.aws_partition.current
+    values = {
+      partition          = "aws"
+      dns_suffix         = "amazonaws.com"
+      reverse_dns_prefix = "com.amazonaws"
+    }
+  }
+
+  mock_resource "aws_appsync_graphql_api" {
+    defaults = {
+      id  = "abcdefghijklmnopqrstuvwxyz"
+      arn = "arn:aws:appsync:eu-west-1:123456789012:apis/abcdefghijklmnopqrstuvwxyz"
+      uris = {
+        GRAPHQL  = "https://abcdefghijklmnopqrstuvwxyz.appsync-api.eu-west-1.amazonaws.com/graphql"
+        REALTIME = "wss://abcdefghijklmnopqrstuvwxyz.appsync-realtime-api.eu-west-1.amazonaws.com/graphql"
+      }
+    }
+  }
+
+  mock_resource "aws_cloudwatch_log_group" {
+    defaults = {
+      arn = "arn:aws:logs:eu-west-1:123456789012:log-group:/aws/appsync/apis/abcdefghijklmnopqrstuvwxyz"
+    }
+  }
+
+  mock_resource "aws_iam_role" {
+    defaults = {
+      arn = "arn:aws:iam::123456789012:role/aipic-test-appsync"
+    }
+  }
+}
+
+# Known, distinct pipeline function ids. The mock provider fills values that are
+# unknown at plan time with random strings, so the pipeline order can only be
+# checked once the functions exist in state: the first run creates them, later
+# runs see the resolver's function list with these ids.
+override_resource {
+  target = aws_appsync_function.create_pic["validatePrompt"]
+  values = { function_id = "fn-validate-prompt" }
+}
+override_resource {
+  target = aws_appsync_function.create_pic["enforceQuota"]
+  values = { function_id = "fn-enforce-quota" }
+}
+override_resource {
+  target = aws_appsync_function.create_pic["putPic"]
+  values = { function_id = "fn-put-pic" }
+}
+override_resource {
+  target = aws_appsync_function.create_pic["invokeGenerate"]
+  values = { function_id = "fn-invoke-generate" }
+}
+
+variables {
+  name_prefix           = "aipic-test"
+  schema_path           = "tests/fixtures/schema.graphql"
+  resolvers_dir         = "tests/fixtures/resolvers"
+  user_pool_id          = "eu-west-1_AbCdEf123"
+  table_name            = "aipic-test-pics"
+  table_arn             = "arn:aws:dynamodb:eu-west-1:123456789012:table/aipic-test-pics"
+  kms_key_arn           = "arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+  generate_function_arn = "arn:aws:lambda:eu-west-1:123456789012:function:aipic-test-generate"
+  tags                  = { Project = "aipic" }
+}
+
+run "api_authorization_logging_and_schema" {
+  command = apply
+
+  assert {
+    condition     = aws_appsync_graphql_api.this.authentication_type == "AMAZON_COGNITO_USER_POOLS"
+    error_message = "The default authorization must be the Cognito user pool."
+  }
+
+  assert {
+    condition = (
+      aws_appsync_graphql_api.this.user_pool_config[0].user_pool_id == "eu-west-1_AbCdEf123" &&
+      aws_appsync_graphql_api.this.user_pool_config[0].aws_region == "eu-west-1" &&
+      aws_appsync_graphql_api.this.user_pool_config[0].default_action == "ALLOW"
+    )
+    error_message = "The user pool config must point at the given pool in the API's region."
+  }
+
+  assert {
+    condition     = [for p in aws_appsync_graphql_api.this.additional_authentication_provider : p.authentication_type] == ["AWS_IAM"]
+    error_message = "IAM must be the one additional authorization mode (for the publish Lambda)."
+  }
+
+  assert {
+    condition     = aws_appsync_graphql_api.this.schema == file("tests/fixtures/schema.graphql")
+    error_message = "The schema must be loaded verbatim from schema_path."
+  }
+
+  assert {
+    condition = (
+      aws_appsync_graphql_api.this.log_config[0].field_log_level == "ERROR" &&
+      aws_appsync_graphql_api.this.log_config[0].exclude_verbose_content == true &&
+      aws_appsync_graphql_api.this.log_config[0].cloudwatch_logs_role_arn == aws_iam_role.logs.arn
+    )
+    error_message = "Field logging must be ERROR, without verbose content, through the module's log role."
+  }
+
+  assert {
+    condition     = aws_appsync_graphql_api.this.xray_enabled == true
+    error_message = "X-Ray must be on by default."
+  }
+
+  assert {
+    condition     = aws_appsync_graphql_api.this.name == "aipic-test-api" && aws_appsync_graphql_api.this.tags == tomap({ Project = "aipic" })
+    error_message = "The API must be named after name_prefix and tagged."
+  }
+
+  assert {
+    condition = (
+      aws_cloudwatch_log_group.api.name == "/aws/appsync/apis/abcdefghijklmnopqrstuvwxyz" &&
+      aws_cloudwatch_log_group.api.retention_in_days == 365 &&
+      aws_cloudwatch_log_group.api.kms_key_id == var.kms_key_arn
+    )
+    error_message = "The API log group must be AppSync's own name, with retention and the customer-managed key."
+  }
+
+  assert {
+    condition     = length(aws_wafv2_web_acl_association.this) == 0
+    error_message = "No WAF association without waf_web_acl_arn."
+  }
+
+  assert {
+    condition     = output.publish_field_arn == "arn:aws:appsync:eu-west-1:123456789012:apis/abcdefghijklmnopqrstuvwxyz/types/Mutation/fields/publish"
+    error_message = "publish_field_arn must name the Mutation.publish field of this API."
+  }
+
+  assert {
+    condition = (
+      output.graphql_url == "https://abcdefghijklmnopqrstuvwxyz.appsync-api.eu-west-1.amazonaws.com/graphql" &&
+      output.realtime_url == "wss://abcdefghijklmnopqrstuvwxyz.appsync-realtime-api.eu-west-1.amazonaws.com/graphql"
+    )
+    error_message = "graphql_url and realtime_url must come from the API's uris."
+  }
+}
+
+run "roles_are_least_privilege" {
+  command = apply
+
+  assert {
+    condition = jsondecode(aws_iam_role_policy.logs.policy).Statement == [{
+      Sid      = "WriteApiLogs"
+      Effect   = "Allow"
+      Action   = ["logs:CreateLogStream", "logs:PutLogEvents"]
+      Resource = ["arn:aws:logs:eu-west-1:123456789012:log-group:/aws/appsync/apis/abcdefghijklmnopqrstuvwxyz:log-stream:*"]
+    }]
+    error_message = "The log role may only write streams of the API's own log group (the group is created by Terraform)."
+  }
+
+  assert {
+    condition = jsondecode(aws_iam_role_policy.pics_data_source.policy).Statement == [
+      {
+        Sid      = "ReadWritePicItems"
+        Effect   = "Allow"
+        Action   = ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"]
+        Resource = ["arn:aws:dynamodb:eu-west-1:123456789012:table/aipic-test-pics"]
+      },
+      {
+        Sid      = "QueryOwnerIndex"
+        Effect   = "Allow"
+        Action   = ["dynamodb:Query"]
+        Resource = ["arn:aws:dynamodb:eu-west-1:123456789012:table/aipic-test-pics/index/byOwner"]
+      },
+      {
+        Sid       = "UseTableKeyThroughDynamoDB"
+        Effect    = "Allow"
+        Action    = ["kms:Decrypt", "kms:GenerateDataKey"]
+        Resource  = ["arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"]
+        Condition = { StringEquals = { "kms:ViaService" = "dynamodb.eu-west-1.amazonaws.com" } }
+      },
+    ]
+    error_message = "The DynamoDB data source role may only touch the pics table items, query the byOwner index and use the key through DynamoDB."
+  }
+
+  assert {
+    condition = jsondecode(aws_iam_role_policy.generate_data_source.policy).Statement == [{
+      Sid      = "InvokeGenerate"
+      Effect   = "Allow"
+      Action   = ["lambda:InvokeFunction"]
+      Resource = ["arn:aws:lambda:eu-west-1:123456789012:function:aipic-test-generate"]
+    }]
+    error_message = "The Lambda data source role may only invoke the generate function."
+  }
+
+  assert {
+    condition = alltrue([
+      for policy in [aws_iam_role_policy.logs.policy, aws_iam_role_policy.pics_data_source.policy, aws_iam_role_policy.generate_data_source.policy] :
+      alltrue([for statement in jsondecode(policy).Statement : statement.Effect == "Allow" && alltrue([
+        for action in statement.Action : !strcontains(action, "*") && !startswith(action, "appsync:")
+      ])])
+    ])
+    error_message = "No wildcard action, and no appsync:GraphQL, in any role of the api module."
+  }
+
+  assert {
+    condition = alltrue([
+      for role in [aws_iam_role.logs, aws_iam_role.pics_data_source, aws_iam_role.generate_data_source] :
+      jsondecode(role.assume_role_policy).Statement == [{
+        Sid       = "AppSyncAssumeRole"
+        Effect    = "Allow"
+        Principal = { Service = "appsync.amazonaws.com" }
+        Action    = "sts:AssumeRole"
+        Condition = {
+          StringEquals = { "aws:SourceAccount" = "123456789012" }
+          ArnLike      = { "aws:SourceArn" = "arn:aws:appsync:eu-west-1:123456789012:apis/*" }
+        }
+      }]
+    ])
+    error_message = "Only AppSync acting for this account may assume the module's roles."
+  }
+
+  assert {
+    condition = (
+      aws_appsync_datasource.pics.type == "AMAZON_DYNAMODB" &&
+      aws_appsync_datasource.pics.dynamodb_config[0].table_name == "aipic-test-pics" &&
+      aws_appsync_datasource.pics.service_role_arn == aws_iam_role.pics_data_source.arn &&
+      aws_appsync_datasource.generate.type == "AWS_LAMBDA" &&
+      aws_appsync_datasource.generate.lambda_config[0].function_arn == var.generate_function_arn &&
+      aws_appsync_datasource.generate.service_role_arn == aws_iam_role.generate_data_source.arn &&
+      aws_appsync_datasource.none.type == "NONE"
+    )
+    error_message = "Each data source must use its own role and target."
+  }
+}
+
+run "resolvers_are_appsync_js_loaded_from_files" {
+  command = apply
+
+  variables {
+    daily_picture_quota = 7
+  }
+
+  assert {
+    condition = alltrue(concat(
+      [for f in aws_appsync_function.create_pic : f.runtime[0].name == "APPSYNC_JS" && f.runtime[0].runtime_version == "1.0.0"],
+      [for r in aws_appsync_resolver.unit : r.runtime[0].name == "APPSYNC_JS" && r.runtime[0].runtime_version == "1.0.0"],
+      [aws_appsync_resolver.create_pic.runtime[0].name == "APPSYNC_JS"],
+    ))
+    error_message = "Every function and resolver must use the APPSYNC_JS 1.0.0 runtime."
+  }
+
+  assert {
+    condition = aws_appsync_resolver.create_pic.pipeline_config[0].functions == tolist([
+      "fn-validate-prompt", "fn-enforce-quota", "fn-put-pic", "fn-invoke-generate",
+    ])
+    error_message = "createAIPic must run validatePrompt, enforceQuota, putPic, invokeGenerate in that order, got ${jsonencode(aws_appsync_resolver.create_pic.pipeline_config[0].functions)}."
+  }
+
+  assert {
+    condition = (
+      aws_appsync_resolver.create_pic.type == "Mutation" &&
+      aws_appsync_resolver.create_pic.field == "createAIPic" &&
+      aws_appsync_resolver.create_pic.kind == "PIPELINE"
+    )
+    error_message = "Mutation.createAIPic must be a pipeline resolver."
+  }
+
+  assert {
+    condition = {
+      for name, f in aws_appsync_function.create_pic : name => f.data_source
+      } == {
+      validatePrompt = "none"
+      enforceQuota   = "pics"
+      putPic         = "pics"
+      invokeGenerate = "generate"
+    }
+    error_message = "Each pipeline function must use its data source."
+  }
+
+  assert {
+    condition = alltrue([
+      for name, f in aws_appsync_function.create_pic : f.code == file("tests/fixtures/resolvers/${name}.js")
+    ])
+    error_message = "Pipeline functions must be loaded from <resolvers_dir>/<name>.js."
+  }
+
+  assert {
+    condition = {
+      for field, r in aws_appsync_resolver.unit : field => [r.type, r.kind, r.data_source, r.code]
+      } == {
+      listAIPics = ["Query", "UNIT", "pics", file("tests/fixtures/resolvers/listAIPics.js")]
+      publish    = ["Mutation", "UNIT", "none", file("tests/fixtures/resolvers/publish.js")]
+      subscribe  = ["Subscription", "UNIT", "none", file("tests/fixtures/resolvers/subscribe.js")]
+    }
+    error_message = "listAIPics (pics), publish (none) and subscribe (none) must be unit resolvers loaded from their files."
+  }
+
+  assert {
+    condition = (
+      strcontains(aws_appsync_resolver.create_pic.code, "\nconst DAILY_PICTURE_QUOTA = 7;\n") &&
+      !strcontains(aws_appsync_resolver.create_pic.code, "DAILY_PICTURE_QUOTA = 25;") &&
+      replace(aws_appsync_resolver.create_pic.code, "= 7;", "= 25;") == file("tests/fixtures/resolvers/createAIPic.js")
+    )
+    error_message = "The quota line of createAIPic.js must carry daily_picture_quota, and nothing else may change."
+  }
+}
+
+run "waf_association_when_given" {
+  command = apply
+
+  variables {
+    waf_web_acl_arn = "arn:aws:wafv2:eu-west-1:123456789012:regional/webacl/aipic/0a1b2c3d-4e5f-6789-abcd-ef0123456789"
+  }
+
+  assert {
+    condition     = aws_wafv2_web_acl_association.this[0].web_acl_arn == var.waf_web_acl_arn && aws_wafv2_web_acl_association.this[0].resource_arn == aws_appsync_graphql_api.this.arn
+    error_message = "The given web ACL must be associated with the API."
+  }
+}
+
+run "quota_line_missing_is_refused" {
+  command = plan
+
+  variables {
+    resolvers_dir = "tests/fixtures/resolvers-without-quota"
+  }
+
+  expect_failures = [aws_appsync_resolver.create_pic]
+}

@@ -1,0 +1,114 @@
+# Inputs the module must refuse, each with its own validation message.
+
+mock_provider "aws" {}
+
+variables {
+  name_prefix           = "aipic-test"
+  schema_path           = "tests/fixtures/schema.graphql"
+  resolvers_dir         = "tests/fixtures/resolvers"
+  user_pool_id          = "eu-west-1_AbCdEf123"
+  table_name            = "aipic-test-pics"
+  table_arn             = "arn:aws:dynamodb:eu-west-1:123456789012:table/aipic-test-pics"
+  kms_key_arn           = "arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+  generate_function_arn = "arn:aws:lambda:eu-west-1:123456789012:function:aipic-test-generate"
+}
+
+run "valid_inputs_plan" {
+  command = plan
+}
+
+run "rejects_uppercase_name_prefix" {
+  command = plan
+  variables {
+    name_prefix = "AiPic"
+  }
+  expect_failures = [var.name_prefix]
+}
+
+run "rejects_trailing_hyphen_name_prefix" {
+  command = plan
+  variables {
+    name_prefix = "aipic-"
+  }
+  expect_failures = [var.name_prefix]
+}
+
+run "rejects_quota_zero" {
+  command = plan
+  variables {
+    daily_picture_quota = 0
+  }
+  expect_failures = [var.daily_picture_quota]
+}
+
+run "rejects_fractional_quota" {
+  command = plan
+  variables {
+    daily_picture_quota = 2.5
+  }
+  expect_failures = [var.daily_picture_quota]
+}
+
+run "rejects_quota_over_1000" {
+  command = plan
+  variables {
+    daily_picture_quota = 1001
+  }
+  expect_failures = [var.daily_picture_quota]
+}
+
+run "rejects_unsupported_retention" {
+  command = plan
+  variables {
+    log_retention_days = 100
+  }
+  expect_failures = [var.log_retention_days]
+}
+
+run "rejects_unknown_field_log_level" {
+  command = plan
+  variables {
+    field_log_level = "VERBOSE"
+  }
+  expect_failures = [var.field_log_level]
+}
+
+run "rejects_kms_alias_instead_of_key_arn" {
+  command = plan
+  variables {
+    kms_key_arn = "arn:aws:kms:eu-west-1:123456789012:alias/aipic"
+  }
+  expect_failures = [var.kms_key_arn]
+}
+
+run "rejects_table_name_as_arn" {
+  command = plan
+  variables {
+    table_arn = "aipic-test-pics"
+  }
+  expect_failures = [var.table_arn]
+}
+
+run "rejects_qualified_function_arn" {
+  command = plan
+  variables {
+    generate_function_arn = "arn:aws:lambda:eu-west-1:123456789012:function:aipic-test-generate:live"
+  }
+  expect_failures = [var.generate_function_arn]
+}
+
+run "rejects_malformed_user_pool_id" {
+  command = plan
+  variables {
+    user_pool_id = "not-a-pool"
+  }
+  expect_failures = [var.user_pool_id]
+}
+
+run "rejects_non_graphql_schema_path" {
+  command = plan
+  variables {
+    schema_path = "tests/fixtures/resolvers/publish.js"
+  }
+  expect_failures = [var.schema_path]
+}

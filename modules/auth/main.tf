@@ -1,0 +1,163 @@
+# Who the users are (Cognito user pool + app client) and what their browser
+# may read directly (identity pool role: their own pictures, nothing else).
+
+data "aws_region" "current" {}
+
+locals {
+  # Identity pool session tag carrying the user pool `sub`; the role policy
+  # scopes S3 reads to pics/<sub>/ with it.
+  sub_principal_tag = "sub"
+  explicit_auth_flows = concat(
+    ["ALLOW_USER_SRP_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"],
+    var.admin_password_auth_enabled ? ["ALLOW_ADMIN_USER_PASSWORD_AUTH"] : [],
+  )
+}
+
+resource "aws_cognito_user_pool" "main" {
+  name                     = "${var.name_prefix}-users"
+  username_attributes      = ["email"]
+  auto_verified_attributes = ["email"]
+  deletion_protection      = var.deletion_protection ? "ACTIVE" : "INACTIVE"
+  mfa_configuration        = var.mfa_configuration
+
+  # Cognito refuses a TOTP configuration while MFA is off.
+  dynamic "software_token_mfa_configuration" {
+    for_each = var.mfa_configuration == "OFF" ? [] : [true]
+    content {
+      enabled = true
+    }
+  }
+
+  password_policy {
+    minimum_length                   = var.password_minimum_length
+    require_lowercase                = true
+    require_uppercase                = true
+    require_numbers                  = true
+    require_symbols                  = true
+    temporary_password_validity_days = 3
+  }
+
+  username_configuration {
+    case_sensitive = false
+  }
+
+  account_recovery_setting {
+    recovery_mechanism {
+      name     = "verified_email"
+      priority = 1
+    }
+  }
+
+  # A changed email stays unverified (and unusable for sign-in) until confirmed.
+  user_attribute_update_settings {
+    attributes_require_verification_before_update = ["email"]
+  }
+
+  verification_message_template {
+    default_email_option = "CONFIRM_WITH_CODE"
+  }
+
+  admin_create_user_config {
+    allow_admin_create_user_only = false
+  }
+
+  tags = var.tags
+}
+
+resource "aws_cognito_user_pool_client" "app" {
+  name         = "${var.name_prefix}-app"
+  user_pool_id = aws_cognito_user_pool.main.id
+  # A public client (browser, mobile app) cannot keep a secret.
+  generate_secret                      = false
+  explicit_auth_flows                  = local.explicit_auth_flows
+  prevent_user_existence_errors        = "ENABLED"
+  enable_token_revocation              = true
+  supported_identity_providers         = ["COGNITO"]
+  allowed_oauth_flows_user_pool_client = false
+  auth_session_validity                = 3
+  access_token_validity                = var.access_token_validity_minutes
+  id_token_validity                    = var.access_token_validity_minutes
+  refresh_token_validity               = var.refresh_token_validity_days
+
+  token_validity_units {
+    access_token  = "minutes"
+    id_token      = "minutes"
+    refresh_token = "days"
+  }
+}
+
+resource "aws_cognito_identity_pool" "main" {
+  identity_pool_name               = "${var.name_prefix}-identities"
+  allow_unauthenticated_identities = false
+  # Only the enhanced flow, whose credentials carry the principal tags.
+  allow_classic_flow = false
+
+  cognito_identity_providers {
+    client_id               = aws_cognito_user_pool_client.app.id
+    provider_name           = aws_cognito_user_pool.main.endpoint
+    server_side_token_check = true
+  }
+
+  tags = var.tags
+}
+
+# Maps the user pool claim `sub` to the session tag `sub` (and nothing else).
+resource "aws_cognito_identity_pool_provider_principal_tag" "sub" {
+  identity_pool_id       = aws_cognito_identity_pool.main.id
+  identity_provider_name = aws_cognito_user_pool.main.endpoint
+  use_defaults           = false
+  principal_tags         = { (local.sub_principal_tag) = "sub" }
+}
+
+resource "aws_iam_role" "authenticated" {
+  name        = "${var.name_prefix}-identity-authenticated"
+  description = "Signed-in users of ${var.name_prefix}: read their own pictures."
+  assume_role_policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [
+      {
+        Sid       = "SignedInUsersOfThisIdentityPool"
+        Effect    = "Allow"
+        Principal = { Federated = "cognito-identity.amazonaws.com" }
+        # TagSession lets the identity pool attach the `sub` principal tag.
+        Action = ["sts:AssumeRoleWithWebIdentity", "sts:TagSession"]
+        Condition = {
+          StringEquals             = { "cognito-identity.amazonaws.com:aud" = aws_cognito_identity_pool.main.id }
+          "ForAnyValue:StringLike" = { "cognito-identity.amazonaws.com:amr" = "authenticated" }
+        }
+      },
+    ]
+  })
+  tags = var.tags
+}
+
+resource "aws_iam_role_policy" "authenticated_reads_own_pictures" {
+  name = "read-own-pictures"
+  role = aws_iam_role.authenticated.id
+  policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [
+      {
+        Sid      = "ReadOwnPictures"
+        Effect   = "Allow"
+        Action   = ["s3:GetObject"]
+        Resource = ["${var.bucket_arn}/pics/$${aws:PrincipalTag/${local.sub_principal_tag}}/*"]
+      },
+      {
+        # The objects are SSE-KMS encrypted: reading them decrypts through S3 only.
+        Sid       = "DecryptPicturesThroughS3"
+        Effect    = "Allow"
+        Action    = ["kms:Decrypt"]
+        Resource  = [var.kms_key_arn]
+        Condition = { StringEquals = { "kms:ViaService" = "s3.${data.aws_region.current.name}.amazonaws.com" } }
+      },
+    ]
+  })
+}
+
+resource "aws_cognito_identity_pool_roles_attachment" "main" {
+  identity_pool_id = aws_cognito_identity_pool.main.id
+  roles = {
+    authenticated = aws_iam_role.authenticated.arn
+  }
+}

@@ -1,0 +1,34 @@
+output "table_name" {
+  description = "Name of the pics table."
+  value       = aws_dynamodb_table.pics.name
+}
+
+output "table_arn" {
+  description = "ARN of the pics table."
+  value       = aws_dynamodb_table.pics.arn
+}
+
+output "table_stream_arn" {
+  description = "ARN of the pics table's stream (NEW_AND_OLD_IMAGES)."
+  value       = aws_dynamodb_table.pics.stream_arn
+}
+
+output "owner_index_name" {
+  description = "Name of the global secondary index on owner + createdAt."
+  value       = local.owner_index
+}
+
+output "bucket_name" {
+  description = "Name of the pictures bucket."
+  value       = aws_s3_bucket.pics.id
+}
+
+output "bucket_arn" {
+  description = "ARN of the pictures bucket."
+  value       = aws_s3_bucket.pics.arn
+}
+
+output "kms_key_arn" {
+  description = "ARN of the customer-managed KMS key every module encrypts with."
+  value       = aws_kms_key.main.arn
+}

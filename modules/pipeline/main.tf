@@ -1,0 +1,269 @@
+data "aws_caller_identity" "current" {}
+data "aws_region" "current" {}
+data "aws_partition" "current" {}
+
+locals {
+  account_id = data.aws_caller_identity.current.account_id
+  region     = data.aws_region.current.name
+  partition  = data.aws_partition.current.partition
+
+  function_names = {
+    for key in ["generate", "webhook", "on_upload", "publish"] : key => "${var.name_prefix}-${replace(key, "_", "-")}"
+  }
+  # Names are known before the functions exist, so the log groups (created
+  # first, with retention and KMS) and the policies need no function attribute.
+  log_group_names = { for key, name in local.function_names : key => "/aws/lambda/${name}" }
+  log_group_arns  = { for key, name in local.log_group_names : key => "arn:${local.partition}:logs:${local.region}:${local.account_id}:log-group:${name}" }
+
+  # Asynchronous paths, each ending in its own on-failure queue: AppSync → generate
+  # and S3 → on_upload (event invoke configs), DynamoDB stream → publish (mapping).
+  async_invoked        = toset(["generate", "on_upload"])
+  failure_queue_owners = toset(["generate", "on_upload", "publish"])
+  failure_queue_names  = { for key in local.failure_queue_owners : key => "${local.function_names[key]}-failures" }
+
+  kms_via = { for service in ["dynamodb", "s3", "sqs", "ssm"] : service => "${service}.${local.region}.amazonaws.com" }
+
+  # Generate retries Replicate at most REPLICATE_MAX_ATTEMPTS times with a
+  # per-request timeout, so its Lambda timeout leaves room for all attempts.
+  replicate_max_attempts  = 4
+  replicate_timeout_secs  = 10
+  async_max_retries       = 2
+  async_max_event_age_sec = 3600
+
+  common_environment = {
+    POWERTOOLS_SERVICE_NAME = "aipic"
+    POWERTOOLS_LOG_LEVEL    = var.log_level
+  }
+
+  functions = {
+    generate = {
+      description = "Starts the Replicate prediction of a new picture (AppSync, asynchronous)."
+      memory_size = 256
+      timeout     = 90
+      environment = {
+        PICS_TABLE_NAME               = var.table_name
+        REPLICATE_API_TOKEN_PARAMETER = aws_ssm_parameter.secret["replicate_api_token"].name
+        REPLICATE_MODEL_VERSION       = var.replicate_model_version
+        REPLICATE_API_URL             = var.replicate_api_url
+        REPLICATE_MAX_ATTEMPTS        = tostring(local.replicate_max_attempts)
+        REPLICATE_TIMEOUT_SECONDS     = tostring(local.replicate_timeout_secs)
+        WEBHOOK_URL                   = local.webhook_url
+      }
+      statements = [
+        {
+          Sid      = "ReadReplicateToken"
+          Effect   = "Allow"
+          Action   = ["ssm:GetParameter"]
+          Resource = [local.parameter_arns["replicate_api_token"]]
+        },
+        {
+          Sid      = "RecordPrediction"
+          Effect   = "Allow"
+          Action   = ["dynamodb:GetItem", "dynamodb:UpdateItem"]
+          Resource = [var.table_arn]
+        },
+        local.failure_queue_statement["generate"],
+        local.kms_statement["generate"],
+      ]
+    }
+    webhook = {
+      description = "Receives Replicate's signed webhook and stores the picture (API Gateway HTTP API)."
+      memory_size = 512
+      # Below the HTTP API's 30 s integration limit; Replicate retries a webhook that fails.
+      timeout = 28
+      environment = {
+        PICS_TABLE_NAME          = var.table_name
+        PICS_BUCKET_NAME         = var.bucket_name
+        WEBHOOK_SECRET_PARAMETER = aws_ssm_parameter.secret["webhook_secret"].name
+        IMAGE_HOST_ALLOWLIST     = join(",", var.image_host_allowlist)
+        MAX_IMAGE_BYTES          = tostring(var.max_image_bytes)
+      }
+      statements = [
+        {
+          Sid      = "ReadWebhookSecret"
+          Effect   = "Allow"
+          Action   = ["ssm:GetParameter"]
+          Resource = [local.parameter_arns["webhook_secret"]]
+        },
+        {
+          Sid      = "StorePictures"
+          Effect   = "Allow"
+          Action   = ["s3:PutObject", "s3:AbortMultipartUpload"]
+          Resource = ["${var.bucket_arn}/pics/*"]
+        },
+        {
+          Sid      = "RecordOutcome"
+          Effect   = "Allow"
+          Action   = ["dynamodb:GetItem", "dynamodb:UpdateItem"]
+          Resource = [var.table_arn]
+        },
+        local.kms_statement["webhook"],
+      ]
+    }
+    on_upload = {
+      description = "Marks a picture COMPLETED when its object lands under pics/ (S3, asynchronous)."
+      memory_size = 256
+      timeout     = 30
+      environment = {
+        PICS_TABLE_NAME = var.table_name
+      }
+      statements = [
+        {
+          Sid      = "MarkCompleted"
+          Effect   = "Allow"
+          Action   = ["dynamodb:UpdateItem"]
+          Resource = [var.table_arn]
+        },
+        local.failure_queue_statement["on_upload"],
+        local.kms_statement["on_upload"],
+      ]
+    }
+    publish = {
+      description = "Publishes status changes from the pics stream to subscribers (AppSync publish mutation, IAM)."
+      memory_size = 256
+      timeout     = 60
+      environment = {
+        APPSYNC_GRAPHQL_URL = var.graphql_url
+      }
+      statements = [
+        {
+          Sid      = "ReadPicsStream"
+          Effect   = "Allow"
+          Action   = ["dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator", "dynamodb:ListStreams"]
+          Resource = [var.table_stream_arn]
+        },
+        {
+          Sid      = "CallPublishMutationOnly"
+          Effect   = "Allow"
+          Action   = ["appsync:GraphQL"]
+          Resource = [var.publish_field_arn]
+        },
+        local.failure_queue_statement["publish"],
+        local.kms_statement["publish"],
+      ]
+    }
+  }
+
+  # The services through which each function uses the environment key.
+  kms_services = {
+    generate  = ["ssm", "dynamodb", "sqs"]
+    webhook   = ["ssm", "s3", "dynamodb"]
+    on_upload = ["dynamodb", "sqs"]
+    publish   = ["dynamodb", "sqs"]
+  }
+  kms_statement = {
+    for key, services in local.kms_services : key => {
+      Sid       = "UseEnvironmentKey"
+      Effect    = "Allow"
+      Action    = ["kms:Decrypt", "kms:GenerateDataKey"]
+      Resource  = [var.kms_key_arn]
+      Condition = { StringEquals = { "kms:ViaService" = [for service in services : local.kms_via[service]] } }
+    }
+  }
+  # Lambda delivers failed events with the function's own role.
+  failure_queue_statement = {
+    for key in local.failure_queue_owners : key => {
+      Sid      = "SendFailedEvents"
+      Effect   = "Allow"
+      Action   = ["sqs:SendMessage"]
+      Resource = ["arn:${local.partition}:sqs:${local.region}:${local.account_id}:${local.failure_queue_names[key]}"]
+    }
+  }
+}
+
+# ---------------------------------------------------------------- roles
+
+resource "aws_iam_role" "function" {
+  for_each = local.function_names
+
+  name        = "${each.value}-function"
+  description = "Execution role of ${each.value}."
+  assume_role_policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [{
+      Sid       = "LambdaAssumeRole"
+      Effect    = "Allow"
+      Principal = { Service = "lambda.amazonaws.com" }
+      Action    = "sts:AssumeRole"
+    }]
+  })
+  tags = var.tags
+}
+
+resource "aws_iam_role_policy" "function" {
+  for_each = local.functions
+
+  name = "${replace(each.key, "_", "-")}-least-privilege"
+  role = aws_iam_role.function[each.key].id
+  policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = concat(each.value.statements, [
+      {
+        Sid      = "WriteOwnLogs"
+        Effect   = "Allow"
+        Action   = ["logs:CreateLogStream", "logs:PutLogEvents"]
+        Resource = ["${local.log_group_arns[each.key]}:log-stream:*"]
+      },
+      {
+        # X-Ray's PutTraceSegments/PutTelemetryRecords support no resource-level
+        # permissions, so "*" is the only resource the service accepts.
+        Sid      = "SendTraces"
+        Effect   = "Allow"
+        Action   = ["xray:PutTraceSegments", "xray:PutTelemetryRecords"]
+        Resource = ["*"]
+      },
+    ])
+  })
+}
+
+# ---------------------------------------------------------------- functions
+
+resource "aws_cloudwatch_log_group" "function" {
+  for_each = local.log_group_names
+
+  name              = each.value
+  retention_in_days = var.log_retention_days
+  kms_key_id        = var.kms_key_arn
+  tags              = var.tags
+}
+
+resource "aws_lambda_layer_version" "dependencies" {
+  layer_name               = "${var.name_prefix}-dependencies"
+  description              = "Third-party Python packages of the aipic functions (build.py)."
+  filename                 = var.artifacts.dependencies_layer.path
+  source_code_hash         = var.artifacts.dependencies_layer.sha256_base64
+  compatible_runtimes      = ["python3.12"]
+  compatible_architectures = [var.architecture]
+}
+
+resource "aws_lambda_function" "function" {
+  # checkov:skip=CKV_AWS_116:Dead-letter queues only apply to asynchronous invocations. generate and on_upload use on-failure destinations (aws_lambda_function_event_invoke_config, which carry more context than a DLQ) to KMS-encrypted SQS queues; publish is stream-invoked, its mapping has an on-failure destination; webhook is invoked synchronously by API Gateway and Replicate retries failed deliveries.
+  # checkov:skip=CKV_AWS_117:The functions call only public AWS APIs and Replicate over HTTPS; there are no VPC resources to reach, and a VPC would add NAT cost and cold-start latency without narrowing access (IAM does).
+  # checkov:skip=CKV_AWS_272:Code signing needs the artifacts uploaded to S3 and signed by an AWS Signer profile; build.py produces deterministic local zips whose source_code_hash Terraform pins, so an unchanged build deploys nothing and a changed one is visible in the plan.
+  for_each = local.functions
+
+  function_name                  = local.function_names[each.key]
+  description                    = each.value.description
+  role                           = aws_iam_role.function[each.key].arn
+  runtime                        = "python3.12"
+  architectures                  = [var.architecture]
+  handler                        = "aipic.handlers.${each.key}.handler"
+  filename                       = var.artifacts.functions.path
+  source_code_hash               = var.artifacts.functions.sha256_base64
+  layers                         = [aws_lambda_layer_version.dependencies.arn]
+  memory_size                    = each.value.memory_size
+  timeout                        = each.value.timeout
+  reserved_concurrent_executions = var.reserved_concurrency[each.key]
+  kms_key_arn                    = var.kms_key_arn
+  tags                           = var.tags
+
+  environment {
+    variables = merge(local.common_environment, each.value.environment)
+  }
+
+  tracing_config {
+    mode = var.tracing_mode
+  }
+
+  depends_on = [aws_cloudwatch_log_group.function, aws_iam_role_policy.function]
+}

@@ -1,0 +1,49 @@
+output "generate_function_arn" {
+  description = "ARN of the generate function (modules/api input generate_function_arn)."
+  value       = aws_lambda_function.function["generate"].arn
+}
+
+output "generate_function_name" {
+  description = "Name of the generate function."
+  value       = aws_lambda_function.function["generate"].function_name
+}
+
+output "function_names" {
+  description = "Function names by key (generate, webhook, on_upload, publish)."
+  value       = { for key, function in aws_lambda_function.function : key => function.function_name }
+}
+
+output "function_arns" {
+  description = "Function ARNs by key (generate, webhook, on_upload, publish)."
+  value       = { for key, function in aws_lambda_function.function : key => function.arn }
+}
+
+output "webhook_url" {
+  description = "Public webhook endpoint Replicate posts to (the generate function appends ?id=<pic id>)."
+  value       = local.webhook_url
+}
+
+output "replicate_token_parameter_name" {
+  description = "SSM SecureString parameter to set to the Replicate API token."
+  value       = aws_ssm_parameter.secret["replicate_api_token"].name
+}
+
+output "webhook_secret_parameter_name" {
+  description = "SSM SecureString parameter to set to the Replicate webhook signing secret (whsec_...)."
+  value       = aws_ssm_parameter.secret["webhook_secret"].name
+}
+
+output "dead_letter_queue_urls" {
+  description = "URLs of the on-failure queues by function key (generate, on_upload, publish)."
+  value       = { for key, queue in aws_sqs_queue.failures : key => queue.url }
+}
+
+output "dead_letter_queue_arns" {
+  description = "ARNs of the on-failure queues by function key (generate, on_upload, publish)."
+  value       = { for key, queue in aws_sqs_queue.failures : key => queue.arn }
+}
+
+output "http_api_id" {
+  description = "Id of the webhook HTTP API."
+  value       = aws_apigatewayv2_api.webhook.id
+}

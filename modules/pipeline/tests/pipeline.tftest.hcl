@@ -1,0 +1,747 @@
+# Security and wiring properties of modules/pipeline, against the mocked AWS provider.
+#
+# The mock provider fills values that are unknown at plan time with random
+# strings, and per-instance overrides below only take effect once the instance
+# exists in state. The first run therefore deploys; later runs (same state) see
+# every cross-resource reference with the realistic values set here.
+
+mock_provider "aws" {
+  override_data {
+    target = data.aws_caller_identity.current
+    values = {
+      account_id = "123456789012"
+      arn        = "arn:aws:iam::123456789012:user/ci"
+      user_id    = "AIDAEXAMPLEUSERID0001"
+    }
+  }
+
+  override_data {
+    target = data.aws_region.current
+    values = {
+      name        = "eu-west-1"
+      description = "Europe (Ireland)"
+      endpoint    = "ec2.eu-west-1.amazonaws.com"
+    }
+  }
+
+  override_data {
+    target = data.aws_partition.current
+    values = {
+      partition          = "aws"
+      dns_suffix         = "amazonaws.com"
+      reverse_dns_prefix = "com.amazonaws"
+    }
+  }
+
+  mock_resource "aws_iam_role" {
+    defaults = {
+      arn = "arn:aws:iam::123456789012:role/aipic-test-function"
+    }
+  }
+
+  mock_resource "aws_lambda_function" {
+    defaults = {
+      arn        = "arn:aws:lambda:eu-west-1:123456789012:function:aipic-test-function"
+      invoke_arn = "arn:aws:apigateway:eu-west-1:lambda:path/2015-03-31/functions/arn:aws:lambda:eu-west-1:123456789012:function:aipic-test-function/invocations"
+    }
+  }
+
+  mock_resource "aws_lambda_layer_version" {
+    defaults = {
+      arn = "arn:aws:lambda:eu-west-1:123456789012:layer:aipic-test-dependencies:1"
+    }
+  }
+
+  mock_resource "aws_sqs_queue" {
+    defaults = {
+      arn = "arn:aws:sqs:eu-west-1:123456789012:aipic-test-failures"
+      url = "https://sqs.eu-west-1.amazonaws.com/123456789012/aipic-test-failures"
+    }
+  }
+
+  mock_resource "aws_cloudwatch_log_group" {
+    defaults = {
+      arn = "arn:aws:logs:eu-west-1:123456789012:log-group:/aws/lambda/aipic-test"
+    }
+  }
+
+  mock_resource "aws_ssm_parameter" {
+    defaults = {
+      arn = "arn:aws:ssm:eu-west-1:123456789012:parameter/aipic-test/replicate/parameter"
+    }
+  }
+
+  mock_resource "aws_apigatewayv2_api" {
+    defaults = {
+      id            = "a1b2c3d4e5"
+      api_endpoint  = "https://a1b2c3d4e5.execute-api.eu-west-1.amazonaws.com"
+      execution_arn = "arn:aws:execute-api:eu-west-1:123456789012:a1b2c3d4e5"
+    }
+  }
+
+  mock_resource "aws_apigatewayv2_stage" {
+    defaults = {
+      invoke_url = "https://a1b2c3d4e5.execute-api.eu-west-1.amazonaws.com/"
+    }
+  }
+}
+
+override_resource {
+  target = aws_lambda_function.function["generate"]
+  values = {
+    arn        = "arn:aws:lambda:eu-west-1:123456789012:function:aipic-test-generate"
+    invoke_arn = "arn:aws:apigateway:eu-west-1:lambda:path/2015-03-31/functions/arn:aws:lambda:eu-west-1:123456789012:function:aipic-test-generate/invocations"
+  }
+}
+
+override_resource {
+  target = aws_lambda_function.function["webhook"]
+  values = {
+    arn        = "arn:aws:lambda:eu-west-1:123456789012:function:aipic-test-webhook"
+    invoke_arn = "arn:aws:apigateway:eu-west-1:lambda:path/2015-03-31/functions/arn:aws:lambda:eu-west-1:123456789012:function:aipic-test-webhook/invocations"
+  }
+}
+
+override_resource {
+  target = aws_lambda_function.function["on_upload"]
+  values = {
+    arn        = "arn:aws:lambda:eu-west-1:123456789012:function:aipic-test-on-upload"
+    invoke_arn = "arn:aws:apigateway:eu-west-1:lambda:path/2015-03-31/functions/arn:aws:lambda:eu-west-1:123456789012:function:aipic-test-on-upload/invocations"
+  }
+}
+
+override_resource {
+  target = aws_lambda_function.function["publish"]
+  values = {
+    arn        = "arn:aws:lambda:eu-west-1:123456789012:function:aipic-test-publish"
+    invoke_arn = "arn:aws:apigateway:eu-west-1:lambda:path/2015-03-31/functions/arn:aws:lambda:eu-west-1:123456789012:function:aipic-test-publish/invocations"
+  }
+}
+
+override_resource {
+  target = aws_sqs_queue.failures["generate"]
+  values = {
+    arn = "arn:aws:sqs:eu-west-1:123456789012:aipic-test-generate-failures"
+    url = "https://sqs.eu-west-1.amazonaws.com/123456789012/aipic-test-generate-failures"
+  }
+}
+
+override_resource {
+  target = aws_sqs_queue.failures["on_upload"]
+  values = {
+    arn = "arn:aws:sqs:eu-west-1:123456789012:aipic-test-on-upload-failures"
+    url = "https://sqs.eu-west-1.amazonaws.com/123456789012/aipic-test-on-upload-failures"
+  }
+}
+
+override_resource {
+  target = aws_sqs_queue.failures["publish"]
+  values = {
+    arn = "arn:aws:sqs:eu-west-1:123456789012:aipic-test-publish-failures"
+    url = "https://sqs.eu-west-1.amazonaws.com/123456789012/aipic-test-publish-failures"
+  }
+}
+
+override_resource {
+  target = aws_cloudwatch_log_group.webhook_access
+  values = {
+    arn = "arn:aws:logs:eu-west-1:123456789012:log-group:/aws/apigateway/aipic-test-webhook"
+  }
+}
+
+variables {
+  name_prefix = "aipic-test"
+  artifacts = {
+    functions = {
+      path          = "../../dist/functions.zip"
+      sha256_base64 = "47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU="
+    }
+    dependencies_layer = {
+      path          = "../../dist/dependencies-layer.zip"
+      sha256_base64 = "n4bQgYhMfWWaL+qgxVrQFaO/TxsrC4Is0V1sFbDwCgg="
+    }
+  }
+  table_name              = "aipic-test-pics"
+  table_arn               = "arn:aws:dynamodb:eu-west-1:123456789012:table/aipic-test-pics"
+  table_stream_arn        = "arn:aws:dynamodb:eu-west-1:123456789012:table/aipic-test-pics/stream/2025-11-26T04:12:00.000"
+  bucket_name             = "aipic-test-pics-123456789012"
+  bucket_arn              = "arn:aws:s3:::aipic-test-pics-123456789012"
+  kms_key_arn             = "arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+  graphql_url             = "https://abcdefghijklmnopqrstuvwxyz.appsync-api.eu-west-1.amazonaws.com/graphql"
+  publish_field_arn       = "arn:aws:appsync:eu-west-1:123456789012:apis/abcdefghijklmnopqrstuvwxyz/types/Mutation/fields/publish"
+  replicate_model_version = "ac732df83cea7fff18b8472768c88ad041fa750ff7682a21affe81863cbe77e4"
+  tags                    = { Project = "aipic" }
+}
+
+run "deploy" {
+  command = apply
+
+  assert {
+    condition     = keys(aws_lambda_function.function) == ["generate", "on_upload", "publish", "webhook"]
+    error_message = "The module must deploy exactly the four functions."
+  }
+}
+
+run "functions_run_the_built_artifacts" {
+  command = apply
+
+  assert {
+    condition = alltrue([
+      for key, function in aws_lambda_function.function :
+      function.runtime == "python3.12" &&
+      function.architectures == tolist(["arm64"]) &&
+      function.handler == "aipic.handlers.${key}.handler" &&
+      function.filename == "../../dist/functions.zip" &&
+      function.source_code_hash == "47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=" &&
+      function.layers == tolist(["arn:aws:lambda:eu-west-1:123456789012:layer:aipic-test-dependencies:1"]) &&
+      function.kms_key_arn == var.kms_key_arn &&
+      function.tracing_config[0].mode == "Active" &&
+      function.role == aws_iam_role.function[key].arn &&
+      function.tags == tomap({ Project = "aipic" })
+    ])
+    error_message = "Every function must run aipic.handlers.<key>.handler from the functions artifact on python3.12/arm64 with the layer, KMS-encrypted environment, tracing and its own role."
+  }
+
+  assert {
+    condition = { for key, function in aws_lambda_function.function : key => function.function_name } == {
+      generate  = "aipic-test-generate"
+      webhook   = "aipic-test-webhook"
+      on_upload = "aipic-test-on-upload"
+      publish   = "aipic-test-publish"
+    }
+    error_message = "Function names must be prefixed with name_prefix."
+  }
+
+  assert {
+    condition = (
+      aws_lambda_layer_version.dependencies.filename == "../../dist/dependencies-layer.zip" &&
+      aws_lambda_layer_version.dependencies.source_code_hash == "n4bQgYhMfWWaL+qgxVrQFaO/TxsrC4Is0V1sFbDwCgg=" &&
+      aws_lambda_layer_version.dependencies.compatible_runtimes == toset(["python3.12"]) &&
+      aws_lambda_layer_version.dependencies.compatible_architectures == toset(["arm64"])
+    )
+    error_message = "The layer must be the dependencies artifact, hashed from the manifest, for python3.12/arm64."
+  }
+
+  assert {
+    condition = { for key, function in aws_lambda_function.function : key => function.reserved_concurrent_executions } == {
+      generate = 10, webhook = 10, on_upload = 5, publish = 5
+    }
+    error_message = "Reserved concurrency must come from reserved_concurrency."
+  }
+
+  assert {
+    condition     = aws_lambda_function.function["webhook"].timeout < 30 && aws_lambda_function.function["webhook"].timeout * 1000 < aws_apigatewayv2_integration.webhook.timeout_milliseconds
+    error_message = "The webhook must answer before the HTTP API's integration timeout."
+  }
+
+  assert {
+    condition     = aws_lambda_function.function["generate"].timeout > 4 * 10
+    error_message = "generate's timeout must cover REPLICATE_MAX_ATTEMPTS x REPLICATE_TIMEOUT_SECONDS."
+  }
+
+  assert {
+    condition = alltrue([
+      for key, group in aws_cloudwatch_log_group.function :
+      group.name == "/aws/lambda/${aws_lambda_function.function[key].function_name}" &&
+      group.retention_in_days == 365 && group.kms_key_id == var.kms_key_arn
+    ])
+    error_message = "Each function must have its /aws/lambda/<name> log group with retention and the customer-managed key."
+  }
+}
+
+run "environment_variables_follow_the_contract" {
+  command = apply
+
+  assert {
+    condition = aws_lambda_function.function["generate"].environment[0].variables == tomap({
+      POWERTOOLS_SERVICE_NAME       = "aipic"
+      POWERTOOLS_LOG_LEVEL          = "INFO"
+      PICS_TABLE_NAME               = "aipic-test-pics"
+      REPLICATE_API_TOKEN_PARAMETER = "/aipic-test/replicate/api-token"
+      REPLICATE_MODEL_VERSION       = "ac732df83cea7fff18b8472768c88ad041fa750ff7682a21affe81863cbe77e4"
+      REPLICATE_API_URL             = "https://api.replicate.com/v1"
+      REPLICATE_MAX_ATTEMPTS        = "4"
+      REPLICATE_TIMEOUT_SECONDS     = "10"
+      WEBHOOK_URL                   = "https://a1b2c3d4e5.execute-api.eu-west-1.amazonaws.com/webhooks/replicate"
+    })
+    error_message = "generate's environment must be exactly the documented variables."
+  }
+
+  assert {
+    condition = aws_lambda_function.function["webhook"].environment[0].variables == tomap({
+      POWERTOOLS_SERVICE_NAME  = "aipic"
+      POWERTOOLS_LOG_LEVEL     = "INFO"
+      PICS_TABLE_NAME          = "aipic-test-pics"
+      PICS_BUCKET_NAME         = "aipic-test-pics-123456789012"
+      WEBHOOK_SECRET_PARAMETER = "/aipic-test/replicate/webhook-secret"
+      IMAGE_HOST_ALLOWLIST     = "replicate.delivery"
+      MAX_IMAGE_BYTES          = "20971520"
+    })
+    error_message = "webhook's environment must be exactly the documented variables (https only: no ALLOWED_IMAGE_URL_SCHEMES)."
+  }
+
+  assert {
+    condition = aws_lambda_function.function["on_upload"].environment[0].variables == tomap({
+      POWERTOOLS_SERVICE_NAME = "aipic"
+      POWERTOOLS_LOG_LEVEL    = "INFO"
+      PICS_TABLE_NAME         = "aipic-test-pics"
+    })
+    error_message = "on_upload's environment must be exactly the documented variables."
+  }
+
+  assert {
+    condition = aws_lambda_function.function["publish"].environment[0].variables == tomap({
+      POWERTOOLS_SERVICE_NAME = "aipic"
+      POWERTOOLS_LOG_LEVEL    = "INFO"
+      APPSYNC_GRAPHQL_URL     = "https://abcdefghijklmnopqrstuvwxyz.appsync-api.eu-west-1.amazonaws.com/graphql"
+    })
+    error_message = "publish's environment must be exactly the documented variables."
+  }
+}
+
+run "iam_policies_are_least_privilege" {
+  command = apply
+
+  assert {
+    condition = jsondecode(aws_iam_role_policy.function["generate"].policy).Statement == [
+      {
+        Sid      = "ReadReplicateToken"
+        Effect   = "Allow"
+        Action   = ["ssm:GetParameter"]
+        Resource = ["arn:aws:ssm:eu-west-1:123456789012:parameter/aipic-test/replicate/api-token"]
+      },
+      {
+        Sid      = "RecordPrediction"
+        Effect   = "Allow"
+        Action   = ["dynamodb:GetItem", "dynamodb:UpdateItem"]
+        Resource = ["arn:aws:dynamodb:eu-west-1:123456789012:table/aipic-test-pics"]
+      },
+      {
+        Sid      = "SendFailedEvents"
+        Effect   = "Allow"
+        Action   = ["sqs:SendMessage"]
+        Resource = ["arn:aws:sqs:eu-west-1:123456789012:aipic-test-generate-failures"]
+      },
+      {
+        Sid       = "UseEnvironmentKey"
+        Effect    = "Allow"
+        Action    = ["kms:Decrypt", "kms:GenerateDataKey"]
+        Resource  = ["arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"]
+        Condition = { StringEquals = { "kms:ViaService" = ["ssm.eu-west-1.amazonaws.com", "dynamodb.eu-west-1.amazonaws.com", "sqs.eu-west-1.amazonaws.com"] } }
+      },
+      {
+        Sid      = "WriteOwnLogs"
+        Effect   = "Allow"
+        Action   = ["logs:CreateLogStream", "logs:PutLogEvents"]
+        Resource = ["arn:aws:logs:eu-west-1:123456789012:log-group:/aws/lambda/aipic-test-generate:log-stream:*"]
+      },
+      {
+        Sid      = "SendTraces"
+        Effect   = "Allow"
+        Action   = ["xray:PutTraceSegments", "xray:PutTelemetryRecords"]
+        Resource = ["*"]
+      },
+    ]
+    error_message = "generate may only read its token parameter, read/update the table, send to its failure queue, use the key via SSM/DynamoDB/SQS, log and trace."
+  }
+
+  assert {
+    condition = jsondecode(aws_iam_role_policy.function["webhook"].policy).Statement == [
+      {
+        Sid      = "ReadWebhookSecret"
+        Effect   = "Allow"
+        Action   = ["ssm:GetParameter"]
+        Resource = ["arn:aws:ssm:eu-west-1:123456789012:parameter/aipic-test/replicate/webhook-secret"]
+      },
+      {
+        Sid      = "StorePictures"
+        Effect   = "Allow"
+        Action   = ["s3:PutObject", "s3:AbortMultipartUpload"]
+        Resource = ["arn:aws:s3:::aipic-test-pics-123456789012/pics/*"]
+      },
+      {
+        Sid      = "RecordOutcome"
+        Effect   = "Allow"
+        Action   = ["dynamodb:GetItem", "dynamodb:UpdateItem"]
+        Resource = ["arn:aws:dynamodb:eu-west-1:123456789012:table/aipic-test-pics"]
+      },
+      {
+        Sid       = "UseEnvironmentKey"
+        Effect    = "Allow"
+        Action    = ["kms:Decrypt", "kms:GenerateDataKey"]
+        Resource  = ["arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"]
+        Condition = { StringEquals = { "kms:ViaService" = ["ssm.eu-west-1.amazonaws.com", "s3.eu-west-1.amazonaws.com", "dynamodb.eu-west-1.amazonaws.com"] } }
+      },
+      {
+        Sid      = "WriteOwnLogs"
+        Effect   = "Allow"
+        Action   = ["logs:CreateLogStream", "logs:PutLogEvents"]
+        Resource = ["arn:aws:logs:eu-west-1:123456789012:log-group:/aws/lambda/aipic-test-webhook:log-stream:*"]
+      },
+      {
+        Sid      = "SendTraces"
+        Effect   = "Allow"
+        Action   = ["xray:PutTraceSegments", "xray:PutTelemetryRecords"]
+        Resource = ["*"]
+      },
+    ]
+    error_message = "webhook may only read its secret parameter, put objects under pics/, read/update the table, use the key via SSM/S3/DynamoDB, log and trace."
+  }
+
+  assert {
+    condition = jsondecode(aws_iam_role_policy.function["on_upload"].policy).Statement == [
+      {
+        Sid      = "MarkCompleted"
+        Effect   = "Allow"
+        Action   = ["dynamodb:UpdateItem"]
+        Resource = ["arn:aws:dynamodb:eu-west-1:123456789012:table/aipic-test-pics"]
+      },
+      {
+        Sid      = "SendFailedEvents"
+        Effect   = "Allow"
+        Action   = ["sqs:SendMessage"]
+        Resource = ["arn:aws:sqs:eu-west-1:123456789012:aipic-test-on-upload-failures"]
+      },
+      {
+        Sid       = "UseEnvironmentKey"
+        Effect    = "Allow"
+        Action    = ["kms:Decrypt", "kms:GenerateDataKey"]
+        Resource  = ["arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"]
+        Condition = { StringEquals = { "kms:ViaService" = ["dynamodb.eu-west-1.amazonaws.com", "sqs.eu-west-1.amazonaws.com"] } }
+      },
+      {
+        Sid      = "WriteOwnLogs"
+        Effect   = "Allow"
+        Action   = ["logs:CreateLogStream", "logs:PutLogEvents"]
+        Resource = ["arn:aws:logs:eu-west-1:123456789012:log-group:/aws/lambda/aipic-test-on-upload:log-stream:*"]
+      },
+      {
+        Sid      = "SendTraces"
+        Effect   = "Allow"
+        Action   = ["xray:PutTraceSegments", "xray:PutTelemetryRecords"]
+        Resource = ["*"]
+      },
+    ]
+    error_message = "on_upload may only update the table, send to its failure queue, use the key via DynamoDB/SQS, log and trace."
+  }
+
+  assert {
+    condition = jsondecode(aws_iam_role_policy.function["publish"].policy).Statement == [
+      {
+        Sid      = "ReadPicsStream"
+        Effect   = "Allow"
+        Action   = ["dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator", "dynamodb:ListStreams"]
+        Resource = ["arn:aws:dynamodb:eu-west-1:123456789012:table/aipic-test-pics/stream/2025-11-26T04:12:00.000"]
+      },
+      {
+        Sid      = "CallPublishMutationOnly"
+        Effect   = "Allow"
+        Action   = ["appsync:GraphQL"]
+        Resource = ["arn:aws:appsync:eu-west-1:123456789012:apis/abcdefghijklmnopqrstuvwxyz/types/Mutation/fields/publish"]
+      },
+      {
+        Sid      = "SendFailedEvents"
+        Effect   = "Allow"
+        Action   = ["sqs:SendMessage"]
+        Resource = ["arn:aws:sqs:eu-west-1:123456789012:aipic-test-publish-failures"]
+      },
+      {
+        Sid       = "UseEnvironmentKey"
+        Effect    = "Allow"
+        Action    = ["kms:Decrypt", "kms:GenerateDataKey"]
+        Resource  = ["arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"]
+        Condition = { StringEquals = { "kms:ViaService" = ["dynamodb.eu-west-1.amazonaws.com", "sqs.eu-west-1.amazonaws.com"] } }
+      },
+      {
+        Sid      = "WriteOwnLogs"
+        Effect   = "Allow"
+        Action   = ["logs:CreateLogStream", "logs:PutLogEvents"]
+        Resource = ["arn:aws:logs:eu-west-1:123456789012:log-group:/aws/lambda/aipic-test-publish:log-stream:*"]
+      },
+      {
+        Sid      = "SendTraces"
+        Effect   = "Allow"
+        Action   = ["xray:PutTraceSegments", "xray:PutTelemetryRecords"]
+        Resource = ["*"]
+      },
+    ]
+    error_message = "publish may only read the stream, call the publish mutation field, send to its failure queue, use the key via DynamoDB/SQS, log and trace."
+  }
+
+  assert {
+    condition = alltrue(flatten([
+      for policy in aws_iam_role_policy.function : [
+        for statement in jsondecode(policy.policy).Statement : [
+          for action in statement.Action : statement.Effect == "Allow" && !strcontains(action, "*")
+        ]
+      ]
+    ]))
+    error_message = "No policy may allow a wildcard action."
+  }
+
+  assert {
+    condition = [
+      for key, policy in aws_iam_role_policy.function : key
+      if anytrue([for statement in jsondecode(policy.policy).Statement : anytrue([for action in statement.Action : startswith(action, "appsync:")])])
+    ] == ["publish"]
+    error_message = "Only the publish role may call AppSync."
+  }
+
+  assert {
+    condition = alltrue(flatten([
+      for policy in aws_iam_role_policy.function : [
+        for statement in jsondecode(policy.policy).Statement :
+        statement.Sid == "SendTraces" || !contains(statement.Resource, "*")
+      ]
+    ]))
+    error_message = "Only the X-Ray statement (which supports no resource-level permissions) may use Resource \"*\"."
+  }
+
+  assert {
+    condition = alltrue([
+      for key, role in aws_iam_role.function :
+      role.name == "aipic-test-${replace(key, "_", "-")}-function" &&
+      jsondecode(role.assume_role_policy).Statement == [{
+        Sid       = "LambdaAssumeRole"
+        Effect    = "Allow"
+        Principal = { Service = "lambda.amazonaws.com" }
+        Action    = "sts:AssumeRole"
+      }] &&
+      length(role.managed_policy_arns) == 0
+    ])
+    error_message = "Each function has its own role, assumable by Lambda only, with no managed policies."
+  }
+}
+
+run "secrets_are_placeholders_in_securestring_parameters" {
+  command = apply
+
+  assert {
+    condition = {
+      for key, parameter in aws_ssm_parameter.secret : key => [parameter.name, parameter.type, parameter.key_id, parameter.value]
+      } == {
+      replicate_api_token = ["/aipic-test/replicate/api-token", "SecureString", var.kms_key_arn, "PLACEHOLDER-set-with-aws-ssm-put-parameter"]
+      webhook_secret      = ["/aipic-test/replicate/webhook-secret", "SecureString", var.kms_key_arn, "PLACEHOLDER-set-with-aws-ssm-put-parameter"]
+    }
+    error_message = "Both secrets must be KMS-encrypted SecureString parameters holding only the placeholder."
+  }
+
+  assert {
+    condition = (
+      output.replicate_token_parameter_name == "/aipic-test/replicate/api-token" &&
+      output.webhook_secret_parameter_name == "/aipic-test/replicate/webhook-secret"
+    )
+    error_message = "The parameter names must be output for the operator."
+  }
+}
+
+run "asynchronous_failures_end_in_alarmed_queues" {
+  command = apply
+
+  variables {
+    alarm_actions = ["arn:aws:sns:eu-west-1:123456789012:aipic-test-alerts"]
+  }
+
+  assert {
+    condition = {
+      for key, config in aws_lambda_function_event_invoke_config.async :
+      key => [config.function_name, config.maximum_retry_attempts, config.maximum_event_age_in_seconds, config.destination_config[0].on_failure[0].destination]
+      } == {
+      generate  = ["aipic-test-generate", 2, 3600, "arn:aws:sqs:eu-west-1:123456789012:aipic-test-generate-failures"]
+      on_upload = ["aipic-test-on-upload", 2, 3600, "arn:aws:sqs:eu-west-1:123456789012:aipic-test-on-upload-failures"]
+    }
+    error_message = "generate and on_upload must retry asynchronous events twice, then send them to their own failure queue."
+  }
+
+  assert {
+    condition = alltrue([
+      for key, queue in aws_sqs_queue.failures :
+      queue.name == "aipic-test-${replace(key, "_", "-")}-failures" &&
+      queue.kms_master_key_id == var.kms_key_arn &&
+      queue.message_retention_seconds == 1209600
+    ]) && length(aws_sqs_queue.failures) == 3
+    error_message = "The three failure queues must be KMS-encrypted and keep messages 14 days."
+  }
+
+  assert {
+    condition = alltrue([
+      for key, alarm in aws_cloudwatch_metric_alarm.failures :
+      alarm.namespace == "AWS/SQS" &&
+      alarm.metric_name == "ApproximateNumberOfMessagesVisible" &&
+      alarm.dimensions == tomap({ QueueName = aws_sqs_queue.failures[key].name }) &&
+      alarm.comparison_operator == "GreaterThanThreshold" && alarm.threshold == 0 &&
+      alarm.alarm_actions == toset(["arn:aws:sns:eu-west-1:123456789012:aipic-test-alerts"])
+    ]) && length(aws_cloudwatch_metric_alarm.failures) == 3
+    error_message = "Each failure queue must raise an alarm as soon as it holds a message."
+  }
+
+  assert {
+    condition = output.dead_letter_queue_urls == {
+      generate  = "https://sqs.eu-west-1.amazonaws.com/123456789012/aipic-test-generate-failures"
+      on_upload = "https://sqs.eu-west-1.amazonaws.com/123456789012/aipic-test-on-upload-failures"
+      publish   = "https://sqs.eu-west-1.amazonaws.com/123456789012/aipic-test-publish-failures"
+    }
+    error_message = "The failure queue URLs must be output by function."
+  }
+}
+
+run "stream_mapping_retries_records_boundedly" {
+  command = apply
+
+  assert {
+    condition = (
+      aws_lambda_event_source_mapping.publish.event_source_arn == var.table_stream_arn &&
+      aws_lambda_event_source_mapping.publish.function_name == "arn:aws:lambda:eu-west-1:123456789012:function:aipic-test-publish" &&
+      aws_lambda_event_source_mapping.publish.starting_position == "LATEST" &&
+      aws_lambda_event_source_mapping.publish.batch_size == 10 &&
+      aws_lambda_event_source_mapping.publish.maximum_batching_window_in_seconds == 1
+    )
+    error_message = "The pics stream must feed the publish function in small batches."
+  }
+
+  assert {
+    condition = (
+      aws_lambda_event_source_mapping.publish.function_response_types == toset(["ReportBatchItemFailures"]) &&
+      aws_lambda_event_source_mapping.publish.bisect_batch_on_function_error == true &&
+      aws_lambda_event_source_mapping.publish.maximum_retry_attempts == 3 &&
+      aws_lambda_event_source_mapping.publish.maximum_record_age_in_seconds == 3600 &&
+      aws_lambda_event_source_mapping.publish.destination_config[0].on_failure[0].destination_arn == "arn:aws:sqs:eu-west-1:123456789012:aipic-test-publish-failures"
+    )
+    error_message = "Failed records must be reported individually, bisected, retried a bounded number of times and then sent to the publish failure queue."
+  }
+
+  assert {
+    condition = [for filter in aws_lambda_event_source_mapping.publish.filter_criteria[0].filter : jsondecode(filter.pattern)] == [{
+      eventName = ["INSERT", "MODIFY"]
+      dynamodb  = { NewImage = { completionStatus = { S = [{ exists = true }] } } }
+    }]
+    error_message = "Only inserted/modified picture items (with a completionStatus) may reach publish."
+  }
+}
+
+run "uploads_under_pics_trigger_on_upload" {
+  command = apply
+
+  assert {
+    condition = (
+      aws_s3_bucket_notification.pics.bucket == "aipic-test-pics-123456789012" &&
+      length(aws_s3_bucket_notification.pics.lambda_function) == 1 &&
+      aws_s3_bucket_notification.pics.lambda_function[0].lambda_function_arn == "arn:aws:lambda:eu-west-1:123456789012:function:aipic-test-on-upload" &&
+      aws_s3_bucket_notification.pics.lambda_function[0].events == toset(["s3:ObjectCreated:*"]) &&
+      aws_s3_bucket_notification.pics.lambda_function[0].filter_prefix == "pics/"
+    )
+    error_message = "Objects created under pics/ must notify on_upload, and nothing else."
+  }
+
+  assert {
+    condition = (
+      aws_lambda_permission.s3_invokes_on_upload.function_name == "aipic-test-on-upload" &&
+      aws_lambda_permission.s3_invokes_on_upload.principal == "s3.amazonaws.com" &&
+      aws_lambda_permission.s3_invokes_on_upload.action == "lambda:InvokeFunction" &&
+      aws_lambda_permission.s3_invokes_on_upload.source_arn == "arn:aws:s3:::aipic-test-pics-123456789012" &&
+      aws_lambda_permission.s3_invokes_on_upload.source_account == "123456789012"
+    )
+    error_message = "Only the pics bucket in this account may invoke on_upload."
+  }
+}
+
+run "webhook_endpoint_is_a_throttled_logged_http_api_route" {
+  command = apply
+
+  assert {
+    condition     = aws_apigatewayv2_api.webhook.protocol_type == "HTTP" && aws_apigatewayv2_api.webhook.name == "aipic-test-webhook"
+    error_message = "The webhook endpoint must be an HTTP API."
+  }
+
+  assert {
+    condition = (
+      aws_apigatewayv2_integration.webhook.integration_type == "AWS_PROXY" &&
+      aws_apigatewayv2_integration.webhook.payload_format_version == "2.0" &&
+      aws_apigatewayv2_integration.webhook.integration_uri == "arn:aws:apigateway:eu-west-1:lambda:path/2015-03-31/functions/arn:aws:lambda:eu-west-1:123456789012:function:aipic-test-webhook/invocations"
+    )
+    error_message = "The integration must proxy to the webhook function with payload format 2.0."
+  }
+
+  assert {
+    condition = (
+      aws_apigatewayv2_route.webhook.route_key == "POST /webhooks/replicate" &&
+      aws_apigatewayv2_route.webhook.target == "integrations/${aws_apigatewayv2_integration.webhook.id}"
+    )
+    error_message = "POST /webhooks/replicate must be the one route, to the webhook integration."
+  }
+
+  assert {
+    condition = (
+      aws_apigatewayv2_stage.webhook.name == "$default" &&
+      aws_apigatewayv2_stage.webhook.auto_deploy == true &&
+      aws_apigatewayv2_stage.webhook.default_route_settings[0].throttling_burst_limit == 20 &&
+      aws_apigatewayv2_stage.webhook.default_route_settings[0].throttling_rate_limit == 10
+    )
+    error_message = "The stage must throttle every route with webhook_throttling."
+  }
+
+  assert {
+    condition = (
+      aws_apigatewayv2_stage.webhook.access_log_settings[0].destination_arn == "arn:aws:logs:eu-west-1:123456789012:log-group:/aws/apigateway/aipic-test-webhook" &&
+      jsondecode(aws_apigatewayv2_stage.webhook.access_log_settings[0].format).status == "$context.status" &&
+      jsondecode(aws_apigatewayv2_stage.webhook.access_log_settings[0].format).sourceIp == "$context.identity.sourceIp" &&
+      aws_cloudwatch_log_group.webhook_access.retention_in_days == 365 &&
+      aws_cloudwatch_log_group.webhook_access.kms_key_id == var.kms_key_arn
+    )
+    error_message = "Access logs must go, as JSON, to a KMS-encrypted log group with retention."
+  }
+
+  assert {
+    condition = (
+      aws_lambda_permission.api_invokes_webhook.function_name == "aipic-test-webhook" &&
+      aws_lambda_permission.api_invokes_webhook.principal == "apigateway.amazonaws.com" &&
+      aws_lambda_permission.api_invokes_webhook.source_arn == "arn:aws:execute-api:eu-west-1:123456789012:a1b2c3d4e5/*/POST/webhooks/replicate"
+    )
+    error_message = "Only the webhook route of this API may invoke the webhook function."
+  }
+
+  assert {
+    condition     = output.webhook_url == "https://a1b2c3d4e5.execute-api.eu-west-1.amazonaws.com/webhooks/replicate"
+    error_message = "webhook_url must be the stage URL plus /webhooks/replicate with exactly one slash between them."
+  }
+}
+
+run "other_architecture_and_settings" {
+  command = apply
+
+  variables {
+    architecture         = "x86_64"
+    tracing_mode         = "PassThrough"
+    log_level            = "DEBUG"
+    image_host_allowlist = ["replicate.delivery", "pbxt.replicate.delivery"]
+    reserved_concurrency = { generate = -1, webhook = 50, on_upload = 5, publish = 2 }
+    webhook_throttling   = { burst_limit = 5, rate_limit = 1.5 }
+  }
+
+  assert {
+    condition = alltrue([
+      for function in aws_lambda_function.function :
+      function.architectures == tolist(["x86_64"]) && function.tracing_config[0].mode == "PassThrough" &&
+      function.environment[0].variables["POWERTOOLS_LOG_LEVEL"] == "DEBUG"
+    ]) && aws_lambda_layer_version.dependencies.compatible_architectures == toset(["x86_64"])
+    error_message = "architecture, tracing_mode and log_level must reach every function and the layer."
+  }
+
+  assert {
+    condition     = aws_lambda_function.function["webhook"].environment[0].variables["IMAGE_HOST_ALLOWLIST"] == "replicate.delivery,pbxt.replicate.delivery"
+    error_message = "IMAGE_HOST_ALLOWLIST must be the comma-joined allowlist."
+  }
+
+  assert {
+    condition     = aws_lambda_function.function["generate"].reserved_concurrent_executions == -1 && aws_lambda_function.function["webhook"].reserved_concurrent_executions == 50
+    error_message = "reserved_concurrency must be applied per function (-1 unreserved)."
+  }
+
+  assert {
+    condition = (
+      aws_apigatewayv2_stage.webhook.default_route_settings[0].throttling_burst_limit == 5 &&
+      aws_apigatewayv2_stage.webhook.default_route_settings[0].throttling_rate_limit == 1.5
+    )
+    error_message = "webhook_throttling must set the stage throttling."
+  }
+}

@@ -1,0 +1,114 @@
+# ---------------------------------------------------------------- failure queues
+
+resource "aws_sqs_queue" "failures" {
+  for_each = local.failure_queue_owners
+
+  name                              = local.failure_queue_names[each.key]
+  message_retention_seconds         = 1209600 # 14 days, SQS's maximum: time to inspect and redrive
+  kms_master_key_id                 = var.kms_key_arn
+  kms_data_key_reuse_period_seconds = 300
+  tags                              = var.tags
+}
+
+resource "aws_cloudwatch_metric_alarm" "failures" {
+  for_each = local.failure_queue_owners
+
+  alarm_name          = "${aws_sqs_queue.failures[each.key].name}-not-empty"
+  alarm_description   = "An event for ${local.function_names[each.key]} failed after its retries and waits in ${aws_sqs_queue.failures[each.key].name}."
+  namespace           = "AWS/SQS"
+  metric_name         = "ApproximateNumberOfMessagesVisible"
+  dimensions          = { QueueName = aws_sqs_queue.failures[each.key].name }
+  statistic           = "Maximum"
+  period              = 300
+  evaluation_periods  = 1
+  comparison_operator = "GreaterThanThreshold"
+  threshold           = 0
+  treat_missing_data  = "notBreaching"
+  alarm_actions       = var.alarm_actions
+  ok_actions          = var.alarm_actions
+  tags                = var.tags
+}
+
+# ---------------------------------------------------------------- asynchronous invocations
+
+resource "aws_lambda_function_event_invoke_config" "async" {
+  for_each = local.async_invoked
+
+  function_name                = aws_lambda_function.function[each.key].function_name
+  maximum_retry_attempts       = local.async_max_retries
+  maximum_event_age_in_seconds = local.async_max_event_age_sec
+
+  destination_config {
+    on_failure {
+      destination = aws_sqs_queue.failures[each.key].arn
+    }
+  }
+}
+
+# ---------------------------------------------------------------- S3 → on_upload
+
+resource "aws_lambda_permission" "s3_invokes_on_upload" {
+  statement_id   = "AllowPicsBucketObjectCreated"
+  action         = "lambda:InvokeFunction"
+  function_name  = aws_lambda_function.function["on_upload"].function_name
+  principal      = "s3.amazonaws.com"
+  source_arn     = var.bucket_arn
+  source_account = local.account_id
+}
+
+# This resource owns the bucket's whole notification configuration.
+resource "aws_s3_bucket_notification" "pics" {
+  bucket = var.bucket_name
+
+  lambda_function {
+    id                  = "pics-object-created"
+    lambda_function_arn = aws_lambda_function.function["on_upload"].arn
+    events              = ["s3:ObjectCreated:*"]
+    filter_prefix       = "pics/"
+  }
+
+  depends_on = [aws_lambda_permission.s3_invokes_on_upload]
+}
+
+# ---------------------------------------------------------------- stream → publish
+
+resource "aws_lambda_event_source_mapping" "publish" {
+  event_source_arn  = var.table_stream_arn
+  function_name     = aws_lambda_function.function["publish"].arn
+  starting_position = "LATEST"
+
+  batch_size                         = 10
+  maximum_batching_window_in_seconds = 1
+  # A failing record is retried alone (partial batch response, bisection),
+  # a bounded number of times, and then parked in the failure queue.
+  function_response_types        = ["ReportBatchItemFailures"]
+  bisect_batch_on_function_error = true
+  maximum_retry_attempts         = 3
+  maximum_record_age_in_seconds  = 3600
+
+  # Only picture items (quota counters have no completionStatus) that were
+  # created or changed; the handler compares old and new status itself because
+  # stream filters cannot compare the two images.
+  filter_criteria {
+    filter {
+      pattern = jsonencode({
+        eventName = ["INSERT", "MODIFY"]
+        dynamodb = {
+          NewImage = {
+            completionStatus = { S = [{ exists = true }] }
+          }
+        }
+      })
+    }
+  }
+
+  destination_config {
+    on_failure {
+      destination_arn = aws_sqs_queue.failures["publish"].arn
+    }
+  }
+
+  tags = var.tags
+
+  depends_on = [aws_iam_role_policy.function]
+}

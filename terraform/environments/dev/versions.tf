@@ -1,0 +1,15 @@
+terraform {
+  required_version = ">= 1.11.4, < 2.0.0"
+
+  required_providers {
+    aws = {
+      source  = "hashicorp/aws"
+      version = "~> 5.100"
+    }
+  }
+
+  # Partial configuration: terraform init -backend-config=backend.hcl
+  # (copy backend.hcl.example). State holds no secrets (the SSM values are
+  # set outside Terraform) but names every resource: keep the bucket private.
+  backend "s3" {}
+}

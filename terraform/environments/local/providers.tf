@@ -1,0 +1,31 @@
+# Every request goes to the local moto server: fake credentials, no account or
+# credential look-ups, path-style S3 (no bucket subdomains on 127.0.0.1).
+provider "aws" {
+  region     = var.region
+  access_key = "testing"
+  secret_key = "testing"
+
+  skip_credentials_validation = true
+  skip_requesting_account_id  = true
+  skip_metadata_api_check     = true
+  skip_region_validation      = true
+  s3_use_path_style           = true
+  # An unsupported call then fails in seconds instead of retrying for minutes.
+  max_retries = 1
+
+  endpoints {
+    dynamodb = var.moto_endpoint
+    iam      = var.moto_endpoint
+    kms      = var.moto_endpoint
+    s3       = var.moto_endpoint
+    ssm      = var.moto_endpoint
+    sts      = var.moto_endpoint
+  }
+
+  default_tags {
+    tags = {
+      project     = "aipic"
+      environment = "local"
+    }
+  }
+}

@@ -1,0 +1,194 @@
+"""Shared fixtures for the handler and end-to-end tests.
+
+``aws`` gives an in-process moto account holding what Terraform creates (the pics table
+with its stream, the bucket, the two SSM SecureStrings) and the handlers' environment
+variables set; ``replicate`` / ``appsync`` start the local stand-ins and point the
+settings at them. Every fixture resets the package's cold-start caches so each test sees
+its own environment, as a fresh Lambda execution environment would.
+"""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import boto3
+import pytest
+from aipic import coldstart
+from moto import mock_aws
+
+from tests.support.appsync_standin import AppSyncStandIn
+from tests.support.aws_events import DynamoDBStreamReader
+from tests.support.pics_table import create_pics_table
+from tests.support.replicate_standin import MODEL_VERSION, ReplicateStandIn
+
+REGION = "us-east-1"
+TABLE_NAME = "aipic-test-pics"
+BUCKET_NAME = "aipic-test-pictures"
+TOKEN_PARAMETER = "/aipic/test/replicate-api-token"
+SECRET_PARAMETER = "/aipic/test/replicate-webhook-secret"
+REPLICATE_TOKEN = "r8_TestTokenForTheStandIn0000000000000000"
+WEBHOOK_SECRET = "whsec_" + base64.b64encode(b"test-signing-key-for-aipic-32byt").decode()
+PUBLIC_WEBHOOK_URL = "https://a1b2c3d4e5.execute-api.us-east-1.amazonaws.com/webhooks/replicate"
+OWNER = "0c8b5a1e-7f3d-4d2a-9c61-2f4e8b9a7d10"
+CREATED_AT = "2025-06-01T12:00:00.000Z"
+
+
+@dataclass
+class AwsAccount:
+    """The moto account and helpers to arrange and inspect the pics table."""
+
+    dynamodb: Any
+    s3: Any
+    ssm: Any
+    streams: Any
+    stream_arn: str
+    table_name: str = TABLE_NAME
+    bucket: str = BUCKET_NAME
+
+    def put_pic(
+        self,
+        pic_id: str,
+        *,
+        status: str = "STARTED",
+        owner: str = OWNER,
+        prompt: str = "a lighthouse at dawn",
+        prediction_id: str | None = None,
+        settings: dict[str, Any] | None = None,
+    ) -> None:
+        """Write a picture the way the createAIPic resolver (and generate) would."""
+        item: dict[str, Any] = {
+            "id": {"S": pic_id},
+            "owner": {"S": owner},
+            "prompt": {"S": prompt},
+            "completionStatus": {"S": status},
+            "createdAt": {"S": CREATED_AT},
+            "updatedAt": {"S": CREATED_AT},
+        }
+        if prediction_id is not None:
+            item["predictionId"] = {"S": prediction_id}
+        if settings:
+            item["settings"] = {"M": {k: _typed(v) for k, v in settings.items()}}
+        self.dynamodb.put_item(TableName=self.table_name, Item=item)
+
+    def item(self, pic_id: str) -> dict[str, Any] | None:
+        """The stored item with plain values (strings and numbers as str)."""
+        response = self.dynamodb.get_item(
+            TableName=self.table_name, Key={"id": {"S": pic_id}}, ConsistentRead=True
+        )
+        raw = response.get("Item")
+        if raw is None:
+            return None
+        return {name: next(iter(value.values())) for name, value in raw.items()}
+
+    def object_keys(self) -> list[str]:
+        listing = self.s3.list_objects_v2(Bucket=self.bucket)
+        return [entry["Key"] for entry in listing.get("Contents", [])]
+
+    def stream_reader(self) -> DynamoDBStreamReader:
+        return DynamoDBStreamReader(self.streams, self.stream_arn, REGION)
+
+
+def _typed(value: Any) -> dict[str, str]:
+    if isinstance(value, bool | int | float):
+        return {"N": str(value)}
+    return {"S": str(value)}
+
+
+def handler_environment() -> dict[str, str]:
+    return {
+        "PICS_TABLE_NAME": TABLE_NAME,
+        "PICS_BUCKET_NAME": BUCKET_NAME,
+        "REPLICATE_API_TOKEN_PARAMETER": TOKEN_PARAMETER,
+        "REPLICATE_MODEL_VERSION": MODEL_VERSION,
+        "WEBHOOK_URL": PUBLIC_WEBHOOK_URL,
+        "WEBHOOK_SECRET_PARAMETER": SECRET_PARAMETER,
+        "REPLICATE_MAX_ATTEMPTS": "4",
+        "POWERTOOLS_SERVICE_NAME": "aipic-test",
+        "POWERTOOLS_LOG_LEVEL": "WARNING",
+        "APPSYNC_GRAPHQL_URL": "https://example123.appsync-api.us-east-1.amazonaws.com/graphql",
+    }
+
+
+@pytest.fixture
+def aws_credentials(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Fake credentials and region; never a real account or endpoint."""
+    for name in ("AWS_PROFILE", "AWS_ENDPOINT_URL", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIATESTINGONLY00000")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing-secret-access-key")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
+    monkeypatch.setenv("AWS_REGION", REGION)
+
+
+@pytest.fixture
+def cold_start() -> Iterator[None]:
+    """Each test starts like a fresh execution environment, and leaves none behind."""
+    coldstart.reset()
+    yield
+    coldstart.reset()
+
+
+_shared_session: list[boto3.Session] = []
+
+
+def _reuse_boto3_session() -> None:
+    """moto drops boto3's default session on every start; reusing one keeps the parsed
+    service models, which makes each test's clients (and the handlers') much cheaper."""
+    if not _shared_session:
+        _shared_session.append(boto3.Session(region_name=REGION))
+    boto3.DEFAULT_SESSION = _shared_session[0]
+
+
+@pytest.fixture
+def aws(
+    aws_credentials: None, cold_start: None, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[AwsAccount]:
+    for name, value in handler_environment().items():
+        monkeypatch.setenv(name, value)
+    with mock_aws():
+        _reuse_boto3_session()
+        dynamodb = boto3.client("dynamodb", region_name=REGION)
+        s3 = boto3.client("s3", region_name=REGION)
+        ssm = boto3.client("ssm", region_name=REGION)
+        stream_arn = create_pics_table(dynamodb, TABLE_NAME)
+        s3.create_bucket(Bucket=BUCKET_NAME)
+        ssm.put_parameter(Name=TOKEN_PARAMETER, Value=REPLICATE_TOKEN, Type="SecureString")
+        ssm.put_parameter(Name=SECRET_PARAMETER, Value=WEBHOOK_SECRET, Type="SecureString")
+        yield AwsAccount(
+            dynamodb=dynamodb,
+            s3=s3,
+            ssm=ssm,
+            streams=boto3.client("dynamodbstreams", region_name=REGION),
+            stream_arn=stream_arn,
+        )
+
+
+@pytest.fixture
+def replicate(aws: AwsAccount, monkeypatch: pytest.MonkeyPatch) -> Iterator[ReplicateStandIn]:
+    """The Replicate stand-in, with the settings pointed at it (http allowed for it only)."""
+    with ReplicateStandIn(WEBHOOK_SECRET, expected_token=REPLICATE_TOKEN) as standin:
+        monkeypatch.setenv("REPLICATE_API_URL", standin.base_url)
+        monkeypatch.setenv("IMAGE_HOST_ALLOWLIST", standin.image_host)
+        monkeypatch.setenv("ALLOWED_IMAGE_URL_SCHEMES", "https,http")
+        yield standin
+        standin.wait_for_webhooks()
+
+
+@pytest.fixture
+def appsync(aws: AwsAccount, monkeypatch: pytest.MonkeyPatch) -> Iterator[AppSyncStandIn]:
+    with AppSyncStandIn(region=REGION) as standin:
+        monkeypatch.setenv("APPSYNC_GRAPHQL_URL", standin.url)
+        yield standin
+
+
+@pytest.fixture
+def retry_sleeps(monkeypatch: pytest.MonkeyPatch) -> list[float]:
+    """Record generate's backoff delays instead of sleeping them."""
+    from aipic.handlers import generate
+
+    delays: list[float] = []
+    monkeypatch.setattr(generate, "retry_sleep", delays.append)
+    return delays

@@ -1,0 +1,3 @@
+from tests.demo.cli import main
+
+raise SystemExit(main())

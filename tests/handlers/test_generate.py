@@ -1,0 +1,211 @@
+"""generate: AppSync's asynchronous invocation → Replicate prediction → PROCESSING/FAILED."""
+
+from __future__ import annotations
+
+import socket
+
+import pytest
+from aipic.handlers import generate
+from aipic.replicate import BACKOFF_CAP_SECONDS
+
+from tests.conftest import OWNER, PUBLIC_WEBHOOK_URL, REPLICATE_TOKEN, TOKEN_PARAMETER, AwsAccount
+from tests.support.aws_events import lambda_context
+from tests.support.replicate_standin import MODEL_VERSION, ReplicateStandIn
+
+PIC_ID = "5f0c6a52-3c1e-4f7e-9d0b-6a1f2e3d4c5b"
+
+
+def generate_event(pic_id: str = PIC_ID, **overrides: object) -> dict[str, object]:
+    """The payload the invokeGenerate pipeline function sends (invocationType Event)."""
+    event: dict[str, object] = {
+        "id": pic_id,
+        "owner": OWNER,
+        "prompt": "a lighthouse at dawn",
+        "settings": {},
+    }
+    event.update(overrides)
+    return event
+
+
+def invoke(event: dict[str, object]) -> dict[str, str]:
+    return generate.handler(event, lambda_context("aipic-generate"))
+
+
+def test_started_picture_gets_a_prediction_and_moves_to_processing(
+    aws: AwsAccount, replicate: ReplicateStandIn
+) -> None:
+    aws.put_pic(PIC_ID)
+    settings = {"negativePrompt": "blurry", "width": 768, "seed": 42, "guidanceScale": None}
+
+    result = invoke(generate_event(settings=settings))
+
+    assert result == {"id": PIC_ID, "outcome": "PROCESSING"}
+    (request,) = replicate.prediction_requests
+    assert request.headers["authorization"] == f"Bearer {REPLICATE_TOKEN}"
+    assert request.json() == {
+        "version": MODEL_VERSION,
+        "input": {
+            "prompt": "a lighthouse at dawn",
+            "negative_prompt": "blurry",
+            "width": 768,
+            "seed": 42,
+        },
+        "webhook": f"{PUBLIC_WEBHOOK_URL}?id={PIC_ID}",
+        "webhook_events_filter": ["completed"],
+    }
+    item = aws.item(PIC_ID)
+    assert item is not None
+    assert item["completionStatus"] == "PROCESSING"
+    assert item["predictionId"] == next(iter(replicate.predictions))
+    assert item["updatedAt"] > item["createdAt"]
+
+
+def test_all_settings_map_to_replicate_inputs(aws: AwsAccount, replicate: ReplicateStandIn) -> None:
+    aws.put_pic(PIC_ID)
+    settings = {
+        "negativePrompt": "text",
+        "width": 512,
+        "height": 640,
+        "numInferenceSteps": 30,
+        "guidanceScale": 7.5,
+        "seed": 1,
+    }
+    invoke(generate_event(settings=settings))
+    assert replicate.prediction_requests[0].json()["input"] == {
+        "prompt": "a lighthouse at dawn",
+        "negative_prompt": "text",
+        "width": 512,
+        "height": 640,
+        "num_inference_steps": 30,
+        "guidance_scale": 7.5,
+        "seed": 1,
+    }
+
+
+@pytest.mark.parametrize(
+    ("event", "missing"),
+    [
+        ({"owner": OWNER, "prompt": "p"}, "id"),
+        ({"id": PIC_ID, "prompt": "p"}, "owner"),
+        ({"id": PIC_ID, "owner": OWNER, "prompt": "   "}, "prompt"),
+        ({"id": PIC_ID, "owner": OWNER, "prompt": 7}, "prompt"),
+    ],
+)
+def test_event_missing_a_field_raises_and_writes_nothing(
+    aws: AwsAccount, replicate: ReplicateStandIn, event: dict[str, object], missing: str
+) -> None:
+    aws.put_pic(PIC_ID)
+    with pytest.raises(generate.InvalidGenerateEventError, match=missing):
+        invoke(event)
+    assert replicate.prediction_requests == []
+    assert aws.item(PIC_ID)["completionStatus"] == "STARTED"  # type: ignore[index]
+
+
+@pytest.mark.parametrize("status", ["PROCESSING", "COMPLETED", "FAILED"])
+def test_duplicate_invocation_creates_no_second_prediction(
+    aws: AwsAccount, replicate: ReplicateStandIn, status: str
+) -> None:
+    aws.put_pic(PIC_ID, status=status, prediction_id="first-prediction")
+    assert invoke(generate_event()) == {"id": PIC_ID, "outcome": "skipped"}
+    assert replicate.prediction_requests == []
+    item = aws.item(PIC_ID)
+    assert item is not None
+    assert (item["completionStatus"], item["predictionId"]) == (status, "first-prediction")
+
+
+def test_unknown_picture_is_skipped(aws: AwsAccount, replicate: ReplicateStandIn) -> None:
+    assert invoke(generate_event())["outcome"] == "skipped"
+    assert replicate.prediction_requests == []
+    assert aws.item(PIC_ID) is None
+
+
+def test_missing_token_parameter_fails_the_picture_naming_it(
+    aws: AwsAccount, replicate: ReplicateStandIn
+) -> None:
+    aws.put_pic(PIC_ID)
+    aws.ssm.delete_parameter(Name=TOKEN_PARAMETER)
+
+    assert invoke(generate_event())["outcome"] == "FAILED"
+
+    item = aws.item(PIC_ID)
+    assert item is not None
+    assert item["completionStatus"] == "FAILED"
+    assert TOKEN_PARAMETER in item["failureReason"]
+    assert replicate.prediction_requests == []
+
+
+def test_throttled_then_accepted_honours_retry_after(
+    aws: AwsAccount, replicate: ReplicateStandIn, retry_sleeps: list[float]
+) -> None:
+    aws.put_pic(PIC_ID)
+    replicate.prediction_failures = [429]
+    replicate.retry_after = "2"
+
+    assert invoke(generate_event())["outcome"] == "PROCESSING"
+
+    assert len(replicate.prediction_requests) == 2
+    assert retry_sleeps == [2.0]
+    assert aws.item(PIC_ID)["completionStatus"] == "PROCESSING"  # type: ignore[index]
+
+
+def test_server_errors_retry_with_bounded_backoff_then_fail(
+    aws: AwsAccount, replicate: ReplicateStandIn, retry_sleeps: list[float]
+) -> None:
+    aws.put_pic(PIC_ID)
+    replicate.prediction_failures = [500, 502, 503, 500, 500]
+
+    assert invoke(generate_event())["outcome"] == "FAILED"
+
+    assert len(replicate.prediction_requests) == 4  # REPLICATE_MAX_ATTEMPTS
+    assert len(retry_sleeps) == 3
+    assert all(0 <= delay <= BACKOFF_CAP_SECONDS for delay in retry_sleeps)
+    item = aws.item(PIC_ID)
+    assert item is not None
+    assert item["completionStatus"] == "FAILED"
+    assert "after 4 attempts" in item["failureReason"]
+    assert "HTTP 500" in item["failureReason"]
+
+
+def test_unreachable_replicate_fails_after_the_attempts(
+    aws: AwsAccount, monkeypatch: pytest.MonkeyPatch, retry_sleeps: list[float]
+) -> None:
+    with socket.socket() as probe:  # a port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        closed_port = probe.getsockname()[1]
+    monkeypatch.setenv("REPLICATE_API_URL", f"http://127.0.0.1:{closed_port}/v1")
+    monkeypatch.setenv("REPLICATE_MAX_ATTEMPTS", "2")
+    aws.put_pic(PIC_ID)
+
+    assert invoke(generate_event())["outcome"] == "FAILED"
+
+    assert len(retry_sleeps) == 1
+    reason = aws.item(PIC_ID)["failureReason"]  # type: ignore[index]
+    assert "after 2 attempts" in reason
+    assert "ConnectionError" in reason
+
+
+def test_client_error_fails_at_once_with_replicates_detail(
+    aws: AwsAccount, replicate: ReplicateStandIn, retry_sleeps: list[float]
+) -> None:
+    aws.put_pic(PIC_ID)
+    replicate.prediction_failures = [422]
+
+    assert invoke(generate_event())["outcome"] == "FAILED"
+
+    assert len(replicate.prediction_requests) == 1
+    assert retry_sleeps == []
+    assert "HTTP 422" in aws.item(PIC_ID)["failureReason"]  # type: ignore[index]
+
+
+def test_wrong_token_fails_with_replicates_detail(
+    aws: AwsAccount, replicate: ReplicateStandIn, retry_sleeps: list[float]
+) -> None:
+    aws.put_pic(PIC_ID)
+    replicate.expected_token = "r8_a_different_token"
+
+    invoke(generate_event())
+
+    reason = aws.item(PIC_ID)["failureReason"]  # type: ignore[index]
+    assert "HTTP 401" in reason
+    assert "valid authentication token" in reason
+    assert retry_sleeps == []

@@ -1,0 +1,166 @@
+"""publish: DynamoDB stream records (read from moto's stream) → signed AppSync mutation."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+import requests
+from aipic.appsync import PUBLISH_MUTATION
+from aipic.handlers import publish
+from aipic.pics import pics_repository
+
+from tests.conftest import OWNER, AwsAccount
+from tests.support.appsync_standin import AppSyncStandIn
+from tests.support.aws_events import lambda_context
+
+PIC_ID = "c9a1e5f0-1d2b-4c3e-8f4a-5b6c7d8e9f00"
+
+
+def run_publish(event: dict[str, Any]) -> dict[str, Any]:
+    return dict(publish.handler(event, lambda_context("aipic-publish")))
+
+
+def test_status_changes_are_published_to_the_owner(
+    aws: AwsAccount, appsync: AppSyncStandIn
+) -> None:
+    stream = aws.stream_reader()
+    settings = {"width": 768, "guidanceScale": 7.5, "negativePrompt": "blurry"}
+    aws.put_pic(PIC_ID, settings=settings)
+    pics = pics_repository()
+    pics.mark_processing(PIC_ID, "pred-1")
+    pics.mark_completed(PIC_ID, OWNER, f"pics/{OWNER}/{PIC_ID}.png")
+    event = stream.read_event()
+    assert [r["eventName"] for r in event["Records"]] == ["INSERT", "MODIFY", "MODIFY"]
+
+    assert run_publish(event) == {"batchItemFailures": []}
+
+    assert [e.owner for e in appsync.events] == [OWNER, OWNER]
+    processing, completed = (e.data for e in appsync.events)
+    assert processing["completionStatus"] == "PROCESSING"
+    assert completed == {
+        "id": PIC_ID,
+        "owner": OWNER,
+        "prompt": "a lighthouse at dawn",
+        "settings": {"width": 768, "guidanceScale": 7.5, "negativePrompt": "blurry"},
+        "completionStatus": "COMPLETED",
+        "createdAt": "2025-06-01T12:00:00.000Z",
+        "updatedAt": completed["updatedAt"],
+        "imgId": f"pics/{OWNER}/{PIC_ID}.png",
+    }
+    assert completed["updatedAt"] > completed["createdAt"]
+    assert isinstance(completed["settings"]["width"], int)
+
+
+def test_failed_picture_is_published_with_its_reason(
+    aws: AwsAccount, appsync: AppSyncStandIn
+) -> None:
+    aws.put_pic(PIC_ID, status="PROCESSING", prediction_id="pred-1")
+    stream = aws.stream_reader()
+    stream.read_records()  # skip the arrangement
+    pics_repository().mark_failed(PIC_ID, "Replicate prediction failed: NSFW")
+
+    run_publish(stream.read_event())
+
+    (event,) = appsync.events
+    assert event.data["completionStatus"] == "FAILED"
+    assert event.data["failureReason"] == "Replicate prediction failed: NSFW"
+    assert "predictionId" not in event.data
+
+
+def test_records_without_a_status_change_are_not_published(
+    aws: AwsAccount, appsync: AppSyncStandIn
+) -> None:
+    aws.put_pic(PIC_ID, status="PROCESSING", prediction_id="pred-1")
+    stream = aws.stream_reader()
+    stream.read_records()
+    pics_repository().record_webhook_attempt(PIC_ID, "pred-1")  # MODIFY, same status
+    quota = {"id": {"S": f"quota#{OWNER}#2025-06-01"}, "count": {"N": "1"}}
+    aws.dynamodb.put_item(TableName=aws.table_name, Item=quota)  # INSERT, no status
+    aws.dynamodb.delete_item(TableName=aws.table_name, Key={"id": {"S": PIC_ID}})  # REMOVE
+    event = stream.read_event()
+    assert [r["eventName"] for r in event["Records"]] == ["MODIFY", "INSERT", "REMOVE"]
+
+    assert run_publish(event) == {"batchItemFailures": []}
+    assert appsync.events == []
+    assert appsync.rejected == []
+
+
+def test_only_the_record_appsync_fails_is_reported(
+    aws: AwsAccount, appsync: AppSyncStandIn
+) -> None:
+    ids = ["pic-a", "pic-b", "pic-c"]
+    for pic_id in ids:
+        aws.put_pic(pic_id, status="PROCESSING", prediction_id=f"pred-{pic_id}")
+    stream = aws.stream_reader()
+    stream.read_records()
+    for pic_id in ids:
+        pics_repository().mark_failed(pic_id, "boom")
+    event = stream.read_event()
+    appsync.fail_for_pic_ids = {"pic-b"}
+
+    result = run_publish(event)
+
+    failed_sequence = event["Records"][1]["dynamodb"]["SequenceNumber"]
+    assert result == {"batchItemFailures": [{"itemIdentifier": failed_sequence}]}
+    assert [e.data["id"] for e in appsync.events] == ["pic-a", "pic-c"]
+
+
+def test_graphql_errors_fail_the_record(aws: AwsAccount, appsync: AppSyncStandIn) -> None:
+    aws.put_pic(PIC_ID, status="PROCESSING", prediction_id="p")
+    stream = aws.stream_reader()
+    stream.read_records()
+    pics_repository().mark_failed(PIC_ID, "boom")
+    appsync.graphql_errors_for_pic_ids = {PIC_ID}
+
+    result = run_publish(stream.read_event())
+
+    assert len(result["batchItemFailures"]) == 1
+    assert appsync.events == []
+
+
+def test_request_signed_with_the_wrong_secret_is_refused(
+    aws: AwsAccount, appsync: AppSyncStandIn
+) -> None:
+    aws.put_pic(PIC_ID, status="PROCESSING", prediction_id="p")
+    stream = aws.stream_reader()
+    stream.read_records()
+    pics_repository().mark_failed(PIC_ID, "boom")
+    key_id = next(iter(appsync.access_keys))
+    appsync.access_keys = {key_id: "not-the-secret-the-function-signs-with"}
+
+    result = run_publish(stream.read_event())
+
+    assert len(result["batchItemFailures"]) == 1
+    assert [r.status for r in appsync.rejected] == [403]
+    assert appsync.rejected[0].reason == "signature does not match"
+
+
+# ---------------------------------------------------------------- the stand-in's own checks
+
+
+def publish_body(owner: str = OWNER, data: object = None) -> bytes:
+    variables = {"owner": owner, "data": json.dumps(data or {"id": PIC_ID})}
+    query = PUBLISH_MUTATION
+    return json.dumps({"query": query, "variables": variables}).encode()
+
+
+@pytest.mark.parametrize(
+    "authorization",
+    [
+        None,
+        "Bearer some-jwt",
+        "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20250601/us-east-1/execute-api/aws4_request, "
+        "SignedHeaders=host;x-amz-date, Signature=" + "0" * 64,
+    ],
+)
+def test_stand_in_refuses_requests_not_signed_for_appsync(
+    appsync: AppSyncStandIn, authorization: str | None
+) -> None:
+    headers = {"Content-Type": "application/json"}
+    if authorization:
+        headers["Authorization"] = authorization
+    response = requests.post(appsync.url, data=publish_body(), headers=headers, timeout=5)
+    assert response.status_code == 403
+    assert appsync.events == []

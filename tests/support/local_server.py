@@ -1,0 +1,61 @@
+"""A threaded HTTP server on 127.0.0.1 (free port) that the stand-ins build on."""
+
+from __future__ import annotations
+
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from types import TracebackType
+from typing import Self
+
+
+class LocalHttpServer:
+    """Start/stop a ThreadingHTTPServer serving ``request_handler_class`` in a thread.
+
+    Usable as a context manager; ``base_origin`` is ``http://127.0.0.1:<port>``.
+    """
+
+    def __init__(self, request_handler_class: type[BaseHTTPRequestHandler]) -> None:
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), request_handler_class)
+        self._server.daemon_threads = True
+        self._server.owner = self  # type: ignore[attr-defined]
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, args=(0.05,), daemon=True
+        )
+        self._started = False
+
+    @property
+    def port(self) -> int:
+        return int(self._server.server_address[1])
+
+    @property
+    def base_origin(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> Self:
+        if not self._started:
+            self._thread.start()
+            self._started = True
+        return self
+
+    def stop(self) -> None:
+        if self._started:
+            self._server.shutdown()
+            self._thread.join(timeout=5)
+            self._started = False
+        self._server.server_close()
+
+    def __enter__(self) -> Self:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+
+def owner_of(handler: BaseHTTPRequestHandler) -> object:
+    """The LocalHttpServer (stand-in) a request handler belongs to."""
+    return handler.server.owner  # type: ignore[attr-defined]

@@ -1,0 +1,410 @@
+"""A local stand-in for Replicate: the prediction API, the file host, the signed webhook.
+
+    with ReplicateStandIn(webhook_secret=secret) as replicate:
+        env["REPLICATE_API_URL"] = replicate.base_url       # http://127.0.0.1:PORT/v1
+        env["IMAGE_HOST_ALLOWLIST"] = replicate.image_host   # 127.0.0.1
+        ...
+        replicate.wait_for_webhooks()
+
+``POST /v1/predictions`` answers 201 with a prediction like Replicate's; then a bounded
+background thread POSTs the final prediction to the request's ``webhook`` (only when
+``webhook_events_filter`` includes ``completed``), signed as Replicate (Svix) signs, and
+retried like Replicate retries (on no connection or a non-2xx, a few times with backoff).
+``GET /files/<prediction id>.png`` serves a real PNG drawn from the prompt.
+
+Signing here is written independently of ``aipic.signature`` so the tests check the
+handler against the published scheme, not against itself.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import io
+import json
+import secrets
+import struct
+import threading
+import time
+import zlib
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from http.server import BaseHTTPRequestHandler
+from typing import Any
+from urllib.parse import urlsplit
+
+import requests
+
+from tests.support.local_server import LocalHttpServer
+
+MODEL_VERSION = "39ed52f2a78e934b3ba6e2a89f5b1c712de7dfea535525255b1aa35c5565e08b"
+DEFAULT_WEBHOOK_SECRET = "whsec_" + base64.b64encode(b"local-stand-in-signing-key-32byt").decode()
+WEBHOOK_RETRY_DELAYS_SECONDS = (0.1, 0.3, 0.6, 1.0)
+
+
+def sign_webhook(secret: str, message_id: str, timestamp: int, body: bytes) -> str:
+    """``webhook-signature`` value: ``v1,`` + base64 HMAC-SHA256 of ``id.timestamp.body``."""
+    key = base64.b64decode(secret.removeprefix("whsec_"))
+    digest = hmac.new(key, f"{message_id}.{timestamp}.".encode() + body, hashlib.sha256).digest()
+    return "v1," + base64.b64encode(digest).decode()
+
+
+def signed_webhook_headers(
+    secret: str, body: bytes, *, timestamp: int | None = None, message_id: str | None = None
+) -> dict[str, str]:
+    """The headers Replicate sends with a webhook (lowercase, as API Gateway passes them)."""
+    message_id = message_id or f"msg_{secrets.token_hex(12)}"
+    timestamp = int(time.time()) if timestamp is None else timestamp
+    return {
+        "content-type": "application/json",
+        "user-agent": "Svix-Webhooks/1.24.0",
+        "webhook-id": message_id,
+        "webhook-timestamp": str(timestamp),
+        "webhook-signature": sign_webhook(secret, message_id, timestamp, body),
+    }
+
+
+def render_png(prompt: str, size: tuple[int, int] = (256, 256)) -> bytes:
+    """A real PNG whose colours and shapes follow from the prompt (same prompt, same PNG)."""
+    from PIL import Image, ImageDraw
+
+    seed = hashlib.sha256(prompt.encode()).digest()
+    width, height = size
+    image = Image.new("RGB", size, (seed[0], seed[1], seed[2]))
+    draw = ImageDraw.Draw(image)
+    for index in range(6):
+        part = seed[3 + index * 4 : 7 + index * 4]
+        x, y = part[0] * width // 256, part[1] * height // 256
+        radius = 8 + part[2] * min(width, height) // 512
+        colour = (part[3], part[0] ^ part[2], part[1] ^ part[3])
+        shape = draw.ellipse if index % 2 else draw.rectangle
+        shape((x - radius, y - radius, x + radius, y + radius), fill=colour)
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def _png_chunk(kind: bytes, data: bytes) -> bytes:
+    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+
+def iter_large_png(approx_bytes: int, seed: int = 7) -> Iterator[bytes]:
+    """A valid, uncompressed PNG of about ``approx_bytes``, produced in small chunks.
+
+    Built on the fly so serving a 64 MiB image costs the stand-in almost no memory.
+    """
+    width = 1024
+    row_bytes = 1 + width * 3
+    height = max(1, approx_bytes // row_bytes)
+    yield b"\x89PNG\r\n\x1a\n" + _png_chunk(
+        b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    )
+    rows = [
+        bytes([0]) + bytes((seed * (r + 1) + i) % 256 for i in range(width * 3)) for r in range(8)
+    ]
+    compressor = zlib.compressobj(level=0)
+    for row_index in range(height):
+        data = compressor.compress(rows[row_index % len(rows)])
+        if data:
+            yield _png_chunk(b"IDAT", data)
+    yield _png_chunk(b"IDAT", compressor.flush()) + _png_chunk(b"IEND", b"")
+
+
+def large_png_size(approx_bytes: int) -> int:
+    """Exact size of ``iter_large_png(approx_bytes)``."""
+    return sum(len(chunk) for chunk in iter_large_png(approx_bytes))
+
+
+@dataclass
+class WebhookDelivery:
+    prediction: dict[str, Any]
+    url: str
+    status_codes: list[int] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+
+    @property
+    def delivered(self) -> bool:
+        return bool(self.status_codes) and 200 <= self.status_codes[-1] < 300
+
+
+@dataclass
+class ReceivedRequest:
+    method: str
+    path: str
+    headers: dict[str, str]
+    body: bytes
+
+    def json(self) -> Any:
+        return json.loads(self.body)
+
+
+class ReplicateStandIn(LocalHttpServer):
+    """Replicate's prediction API + file host + webhook sender on 127.0.0.1.
+
+    Options: ``outcome`` "succeeded" | "failed" | "canceled"; ``error`` for a failure;
+    ``image_size`` of the PNG; ``large_image_bytes`` serves a generated PNG of about that
+    size instead; ``content_type`` of the file response; ``send_content_length``;
+    ``redirect_image_to`` answers the file URL with a 302 to that URL; ``output_url``
+    replaces the output URL in the webhook; ``prediction_failures`` / ``image_failures``:
+    HTTP statuses answered, in order, before the API / file host works (e.g. [429, 500]);
+    ``retry_after`` header value sent with a 429; ``expected_token`` makes the API demand
+    ``Authorization: Bearer <token>``; ``webhook_delay`` before the first delivery.
+    """
+
+    def __init__(
+        self,
+        webhook_secret: str = DEFAULT_WEBHOOK_SECRET,
+        *,
+        outcome: str = "succeeded",
+        error: Any = "CUDA out of memory",
+        image_size: tuple[int, int] = (256, 256),
+        large_image_bytes: int | None = None,
+        content_type: str = "image/png",
+        send_content_length: bool = True,
+        redirect_image_to: str | None = None,
+        output_url: str | None = None,
+        prediction_failures: list[int] | None = None,
+        image_failures: list[int] | None = None,
+        retry_after: str | None = None,
+        expected_token: str | None = None,
+        webhook_delay: float = 0.05,
+    ) -> None:
+        super().__init__(_ReplicateRequestHandler)
+        self.webhook_secret = webhook_secret
+        self.outcome = outcome
+        self.error = error
+        self.image_size = image_size
+        self.large_image_bytes = large_image_bytes
+        self.content_type = content_type
+        self.send_content_length = send_content_length
+        self.redirect_image_to = redirect_image_to
+        self.output_url = output_url
+        self.prediction_failures = list(prediction_failures or [])
+        self.image_failures = list(image_failures or [])
+        self.retry_after = retry_after
+        self.expected_token = expected_token
+        self.webhook_delay = webhook_delay
+        self.requests: list[ReceivedRequest] = []
+        self.predictions: dict[str, dict[str, Any]] = {}
+        self.deliveries: list[WebhookDelivery] = []
+        self._lock = threading.Lock()
+        self._delivery_threads: list[threading.Thread] = []
+
+    @property
+    def base_url(self) -> str:
+        """Use as REPLICATE_API_URL."""
+        return f"{self.base_origin}/v1"
+
+    @property
+    def image_host(self) -> str:
+        """Use as IMAGE_HOST_ALLOWLIST."""
+        return "127.0.0.1"
+
+    def file_url(self, prediction_id: str) -> str:
+        return f"{self.base_origin}/files/{prediction_id}.png"
+
+    @property
+    def prediction_requests(self) -> list[ReceivedRequest]:
+        return [r for r in self.requests if r.method == "POST" and r.path == "/v1/predictions"]
+
+    @property
+    def file_requests(self) -> list[ReceivedRequest]:
+        return [r for r in self.requests if r.path.startswith("/files/")]
+
+    def final_prediction(self, prediction_id: str) -> dict[str, Any]:
+        """The prediction as the final ("completed") webhook carries it."""
+        prediction = dict(self.predictions[prediction_id])
+        now = datetime.now(UTC).isoformat().replace("+00:00", "Z")
+        prediction.update(status=self.outcome, completed_at=now, started_at=now)
+        if self.outcome == "succeeded":
+            prediction.update(
+                output=[self.output_url or self.file_url(prediction_id)],
+                error=None,
+                logs="Using seed: 1234\n100%|██████████| 50/50",
+                metrics={"predict_time": 2.31, "total_time": 2.4},
+            )
+        else:
+            prediction.update(output=None, error=self.error)
+        return prediction
+
+    def wait_for_webhooks(self, timeout: float = 15.0) -> list[WebhookDelivery]:
+        """Wait (bounded) until every webhook delivery has finished; return them all."""
+        deadline = time.monotonic() + timeout
+        for thread in list(self._delivery_threads):
+            thread.join(timeout=max(0.0, deadline - time.monotonic()))
+        if any(thread.is_alive() for thread in self._delivery_threads):
+            raise TimeoutError("webhook deliveries still running")
+        return list(self.deliveries)
+
+    # -- called by the request handler
+
+    def _create_prediction(self, request: dict[str, Any]) -> dict[str, Any]:
+        prediction_id = secrets.token_hex(13)[:26]
+        created_at = datetime.now(UTC).isoformat().replace("+00:00", "Z")
+        prediction = {
+            "id": prediction_id,
+            "model": "stability-ai/stable-diffusion",
+            "version": request.get("version"),
+            "input": request.get("input", {}),
+            "logs": "",
+            "output": None,
+            "data_removed": False,
+            "error": None,
+            "status": "starting",
+            "created_at": created_at,
+            "urls": {
+                "cancel": f"{self.base_url}/predictions/{prediction_id}/cancel",
+                "get": f"{self.base_url}/predictions/{prediction_id}",
+                "stream": f"{self.base_origin}/stream/{prediction_id}",
+            },
+            "webhook": request.get("webhook"),
+            "webhook_events_filter": request.get("webhook_events_filter"),
+        }
+        with self._lock:
+            self.predictions[prediction_id] = prediction
+        webhook = request.get("webhook")
+        if webhook and "completed" in (request.get("webhook_events_filter") or ["completed"]):
+            thread = threading.Thread(
+                target=self._deliver, args=(prediction_id, webhook), daemon=True
+            )
+            self._delivery_threads.append(thread)
+            thread.start()
+        return prediction
+
+    def _deliver(self, prediction_id: str, url: str) -> None:
+        time.sleep(self.webhook_delay)
+        prediction = self.final_prediction(prediction_id)
+        delivery = WebhookDelivery(prediction=prediction, url=url)
+        with self._lock:
+            self.deliveries.append(delivery)
+        if urlsplit(url).hostname not in ("127.0.0.1", "localhost"):
+            delivery.errors.append("not delivered: the stand-in only calls local webhooks")
+            return
+        body = json.dumps(prediction).encode()
+        # Same message id on every retry, fresh timestamp and signature, as Svix does.
+        message_id = f"msg_{secrets.token_hex(12)}"
+        for delay in (0.0, *WEBHOOK_RETRY_DELAYS_SECONDS):
+            time.sleep(delay)
+            headers = signed_webhook_headers(self.webhook_secret, body, message_id=message_id)
+            try:
+                response = requests.post(
+                    url, data=body, headers=headers, timeout=30, allow_redirects=False
+                )
+            except requests.RequestException as error:
+                delivery.errors.append(str(error))
+                continue
+            delivery.status_codes.append(response.status_code)
+            if 200 <= response.status_code < 300:
+                return
+
+    def _next_failure(self, failures: list[int]) -> int | None:
+        with self._lock:
+            return failures.pop(0) if failures else None
+
+
+class _ReplicateRequestHandler(BaseHTTPRequestHandler):
+    server_version = "ReplicateStandIn/1.0"
+
+    @property
+    def standin(self) -> ReplicateStandIn:
+        return self.server.owner  # type: ignore[attr-defined,no-any-return]
+
+    def log_message(self, format: str, *args: Any) -> None:
+        return
+
+    def _record(self, body: bytes = b"") -> None:
+        headers = {name.lower(): value for name, value in self.headers.items()}
+        with self.standin._lock:
+            self.standin.requests.append(ReceivedRequest(self.command, self.path, headers, body))
+
+    def _send_json(self, status: int, payload: Any, headers: dict[str, str] | None = None) -> None:
+        body = json.dumps(payload).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        for name, value in (headers or {}).items():
+            self.send_header(name, value)
+        self.end_headers()
+        self.wfile.write(body)
+
+    def do_POST(self) -> None:
+        body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+        self._record(body)
+        standin = self.standin
+        if urlsplit(self.path).path != "/v1/predictions":
+            self._send_json(404, {"detail": "Not found."})
+            return
+        failure = standin._next_failure(standin.prediction_failures)
+        if failure is not None:
+            extra = (
+                {"Retry-After": standin.retry_after}
+                if failure == 429 and standin.retry_after
+                else {}
+            )
+            detail = "Request was throttled." if failure == 429 else "Internal server error"
+            self._send_json(failure, {"detail": detail, "status": failure}, extra)
+            return
+        if (
+            standin.expected_token
+            and self.headers.get("Authorization") != f"Bearer {standin.expected_token}"
+        ):
+            self._send_json(
+                401,
+                {
+                    "title": "Unauthenticated",
+                    "detail": "You did not pass a valid authentication token",
+                    "status": 401,
+                },
+            )
+            return
+        try:
+            request = json.loads(body)
+        except ValueError:
+            self._send_json(400, {"detail": "Invalid JSON"})
+            return
+        if not request.get("version") or not isinstance(request.get("input"), dict):
+            self._send_json(
+                422, {"detail": "- version: Invalid version or not permitted", "status": 422}
+            )
+            return
+        self._send_json(201, standin._create_prediction(request))
+
+    def do_GET(self) -> None:
+        self._record()
+        standin = self.standin
+        path = urlsplit(self.path).path
+        prediction_id = path.removeprefix("/files/").rsplit(".", 1)[0]
+        if not path.startswith("/files/") or prediction_id not in standin.predictions:
+            self._send_json(404, {"detail": "Not found."})
+            return
+        failure = standin._next_failure(standin.image_failures)
+        if failure is not None:
+            self._send_json(failure, {"detail": "file host failure"})
+            return
+        if standin.redirect_image_to:
+            self.send_response(302)
+            self.send_header("Location", standin.redirect_image_to)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
+        if standin.large_image_bytes is not None:
+            chunks: Iterator[bytes] = iter_large_png(standin.large_image_bytes)
+            length = (
+                large_png_size(standin.large_image_bytes) if standin.send_content_length else None
+            )
+        else:
+            prompt = str(standin.predictions[prediction_id]["input"].get("prompt", ""))
+            png = render_png(prompt, standin.image_size)
+            chunks, length = iter([png]), len(png)
+        self.send_response(200)
+        self.send_header("Content-Type", standin.content_type)
+        if standin.send_content_length and length is not None:
+            self.send_header("Content-Length", str(length))
+        self.end_headers()
+        try:
+            for chunk in chunks:
+                self.wfile.write(chunk)
+        except (BrokenPipeError, ConnectionResetError):
+            return  # the client stopped reading (e.g. over the byte cap)
