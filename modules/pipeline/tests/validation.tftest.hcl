@@ -1,0 +1,224 @@
+# Inputs the module must refuse, each with its own validation message.
+
+mock_provider "aws" {
+  override_data {
+    target = data.aws_caller_identity.current
+    values = {
+      account_id = "123456789012"
+      arn        = "arn:aws:iam::123456789012:user/ci"
+      user_id    = "AIDAEXAMPLEUSERID0001"
+    }
+  }
+
+  override_data {
+    target = data.aws_region.current
+    values = {
+      name        = "eu-west-1"
+      description = "Europe (Ireland)"
+      endpoint    = "ec2.eu-west-1.amazonaws.com"
+    }
+  }
+
+  override_data {
+    target = data.aws_partition.current
+    values = {
+      partition          = "aws"
+      dns_suffix         = "amazonaws.com"
+      reverse_dns_prefix = "com.amazonaws"
+    }
+  }
+}
+
+variables {
+  name_prefix = "aipic-test"
+  artifacts = {
+    functions = {
+      path          = "../../dist/functions.zip"
+      sha256_base64 = "47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU="
+    }
+    dependencies_layer = {
+      path          = "../../dist/dependencies-layer.zip"
+      sha256_base64 = "n4bQgYhMfWWaL+qgxVrQFaO/TxsrC4Is0V1sFbDwCgg="
+    }
+  }
+  table_name              = "aipic-test-pics"
+  table_arn               = "arn:aws:dynamodb:eu-west-1:123456789012:table/aipic-test-pics"
+  table_stream_arn        = "arn:aws:dynamodb:eu-west-1:123456789012:table/aipic-test-pics/stream/2025-11-26T04:12:00.000"
+  bucket_name             = "aipic-test-pics-123456789012"
+  bucket_arn              = "arn:aws:s3:::aipic-test-pics-123456789012"
+  kms_key_arn             = "arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+  graphql_url             = "https://abcdefghijklmnopqrstuvwxyz.appsync-api.eu-west-1.amazonaws.com/graphql"
+  publish_field_arn       = "arn:aws:appsync:eu-west-1:123456789012:apis/abcdefghijklmnopqrstuvwxyz/types/Mutation/fields/publish"
+  replicate_model_version = "ac732df83cea7fff18b8472768c88ad041fa750ff7682a21affe81863cbe77e4"
+  tags                    = { Project = "aipic" }
+}
+
+run "valid_inputs_plan" {
+  command = plan
+}
+
+run "rejects_uppercase_name_prefix" {
+  command = plan
+  variables {
+    name_prefix = "AiPic"
+  }
+  expect_failures = [var.name_prefix]
+}
+
+run "rejects_artifact_without_zip" {
+  command = plan
+  variables {
+    artifacts = {
+      functions          = { path = "../../dist/functions.tar.gz", sha256_base64 = "47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=" }
+      dependencies_layer = { path = "../../dist/dependencies-layer.zip", sha256_base64 = "n4bQgYhMfWWaL+qgxVrQFaO/TxsrC4Is0V1sFbDwCgg=" }
+    }
+  }
+  expect_failures = [var.artifacts]
+}
+
+run "rejects_hex_instead_of_base64_hash" {
+  command = plan
+  variables {
+    artifacts = {
+      functions          = { path = "../../dist/functions.zip", sha256_base64 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855" }
+      dependencies_layer = { path = "../../dist/dependencies-layer.zip", sha256_base64 = "n4bQgYhMfWWaL+qgxVrQFaO/TxsrC4Is0V1sFbDwCgg=" }
+    }
+  }
+  expect_failures = [var.artifacts]
+}
+
+run "rejects_unknown_architecture" {
+  command = plan
+  variables {
+    architecture = "aarch64"
+  }
+  expect_failures = [var.architecture]
+}
+
+run "rejects_short_model_version" {
+  command = plan
+  variables {
+    replicate_model_version = "ac732df83cea"
+  }
+  expect_failures = [var.replicate_model_version]
+}
+
+run "rejects_plain_http_replicate_url" {
+  command = plan
+  variables {
+    replicate_api_url = "http://api.replicate.com/v1"
+  }
+  expect_failures = [var.replicate_api_url]
+}
+
+run "rejects_url_in_host_allowlist" {
+  command = plan
+  variables {
+    image_host_allowlist = ["https://replicate.delivery"]
+  }
+  expect_failures = [var.image_host_allowlist]
+}
+
+run "rejects_empty_host_allowlist" {
+  command = plan
+  variables {
+    image_host_allowlist = []
+  }
+  expect_failures = [var.image_host_allowlist]
+}
+
+run "rejects_tiny_image_cap" {
+  command = plan
+  variables {
+    max_image_bytes = 10
+  }
+  expect_failures = [var.max_image_bytes]
+}
+
+run "rejects_unsupported_retention" {
+  command = plan
+  variables {
+    log_retention_days = 100
+  }
+  expect_failures = [var.log_retention_days]
+}
+
+run "rejects_zero_reserved_concurrency" {
+  command = plan
+  variables {
+    reserved_concurrency = { generate = 0, webhook = 10, on_upload = 5, publish = 5 }
+  }
+  expect_failures = [var.reserved_concurrency]
+}
+
+run "rejects_zero_burst" {
+  command = plan
+  variables {
+    webhook_throttling = { burst_limit = 0, rate_limit = 10 }
+  }
+  expect_failures = [var.webhook_throttling]
+}
+
+run "rejects_non_arn_alarm_action" {
+  command = plan
+  variables {
+    alarm_actions = ["ops@example.com"]
+  }
+  expect_failures = [var.alarm_actions]
+}
+
+run "rejects_unknown_tracing_mode" {
+  command = plan
+  variables {
+    tracing_mode = "On"
+  }
+  expect_failures = [var.tracing_mode]
+}
+
+run "rejects_unknown_log_level" {
+  command = plan
+  variables {
+    log_level = "TRACE"
+  }
+  expect_failures = [var.log_level]
+}
+
+run "rejects_kms_alias" {
+  command = plan
+  variables {
+    kms_key_arn = "arn:aws:kms:eu-west-1:123456789012:alias/aipic"
+  }
+  expect_failures = [var.kms_key_arn]
+}
+
+run "rejects_table_arn_as_stream_arn" {
+  command = plan
+  variables {
+    table_stream_arn = "arn:aws:dynamodb:eu-west-1:123456789012:table/aipic-test-pics"
+  }
+  expect_failures = [var.table_stream_arn]
+}
+
+run "rejects_bucket_name_as_arn" {
+  command = plan
+  variables {
+    bucket_arn = "aipic-test-pics-123456789012"
+  }
+  expect_failures = [var.bucket_arn]
+}
+
+run "rejects_other_field_than_publish" {
+  command = plan
+  variables {
+    publish_field_arn = "arn:aws:appsync:eu-west-1:123456789012:apis/abcdefghijklmnopqrstuvwxyz/types/Mutation/fields/createAIPic"
+  }
+  expect_failures = [var.publish_field_arn]
+}
+
+run "rejects_graphql_url_without_path" {
+  command = plan
+  variables {
+    graphql_url = "https://abcdefghijklmnopqrstuvwxyz.appsync-api.eu-west-1.amazonaws.com"
+  }
+  expect_failures = [var.graphql_url]
+}
