@@ -124,6 +124,8 @@ def _open(url: str, policy: ImagePolicy, http: requests.Session) -> requests.Res
                 allow_redirects=False,
                 timeout=(CONNECT_TIMEOUT_SECONDS, READ_TIMEOUT_SECONDS),
             )
+        except (requests.exceptions.InvalidURL, requests.exceptions.InvalidSchema) as error:
+            raise ImageRejectedError(f"output URL {url} is malformed: {error}") from error
         except requests.RequestException as error:
             raise ImageTransferError(f"fetching {url} failed: {error}") from error
         if response.status_code in REDIRECT_STATUSES:

@@ -4,6 +4,6 @@ from __future__ import annotations
 
 import os
 
-from aws_lambda_powertools import Logger
+from aws_lambda_powertools.logging import Logger
 
 logger = Logger(service=os.environ.get("POWERTOOLS_SERVICE_NAME") or "aipic")

@@ -64,6 +64,7 @@ locals {
 
 resource "aws_appsync_graphql_api" "this" {
   # checkov:skip=CKV2_AWS_33:WAF is optional (input waf_web_acl_arn): every operation already needs a Cognito user or IAM signature and createAIPic is bounded by the per-user daily quota; a web ACL costs money per month and is left to the operator.
+  # checkov:skip=CKV2_AWS_78:No web ACL is attached by default (see CKV2_AWS_33); an operator-supplied ACL's rule groups are the operator's choice, and nothing behind this API runs Java (APPSYNC_JS resolvers, Python Lambda), so Log4j rules protect nothing here.
   name                = "${var.name_prefix}-api"
   authentication_type = "AMAZON_COGNITO_USER_POOLS"
   schema              = file(local.schema_path)

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 import threading
 import time
 import uuid
@@ -31,6 +32,7 @@ from tests.demo.errors import PictureOutcomeError
 from tests.demo.progress import Progress
 from tests.demo.terraform import LocalEnvironment
 
+LAMBDA_SOURCE = Path(__file__).resolve().parents[2] / "lambda_src"
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 FINAL_STATUSES = frozenset({"COMPLETED", "FAILED"})
 PICTURE_PREFIX = "pics/"
@@ -151,6 +153,8 @@ class PictureRun:
 
     def _start(self) -> None:
         # Imported only now: the environment they read is set by the caller.
+        if str(LAMBDA_SOURCE) not in sys.path:  # as pytest's pythonpath does
+            sys.path.insert(0, str(LAMBDA_SOURCE))
         from aipic import coldstart
         from aipic.handlers import generate, on_upload, publish, webhook
 

@@ -457,3 +457,22 @@ def test_s3_failure_mid_multipart_aborts_the_upload(
     assert aws.object_keys() == []
     assert no_uploads_left(aws)
     assert real_complete is not None
+
+
+def test_output_gone_from_the_file_host_fails_the_picture(
+    aws: AwsAccount, replicate: ReplicateStandIn
+) -> None:
+    replicate.image_failures = [404]  # Replicate deletes outputs after an hour
+    prediction_id = processing_pic(aws, replicate)
+
+    assert call_webhook(webhook_event(replicate.final_prediction(prediction_id)))[0] == 200
+
+    assert "answered HTTP 404" in failure_reason(aws)
+    assert aws.object_keys() == []
+
+
+def test_intermediate_status_needs_no_action(aws: AwsAccount, replicate: ReplicateStandIn) -> None:
+    prediction_id = processing_pic(aws, replicate)
+    prediction = replicate.final_prediction(prediction_id) | {"status": "processing"}
+    assert call_webhook(webhook_event(prediction))[0] == 200
+    assert_unchanged(aws, prediction_id)

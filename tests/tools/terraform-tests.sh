@@ -81,7 +81,7 @@ for dir in modules/*/; do
     echo "$output"
     exit 1
   }
-  echo "$output" | grep -E '^(tests/|Success|Failure)' || true
+  echo "$output" | grep -E '^tests/.*\.\.\. (pass|fail)$|^(Success|Failure)' || true
   passed="$(echo "$output" | sed -nE 's/^Success! ([0-9]+) passed.*/\1/p')"
   module_tests=$((module_tests + ${passed:-0}))
 done
