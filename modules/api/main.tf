@@ -148,10 +148,10 @@ resource "aws_iam_role_policy" "pics_data_source" {
     Version = "2012-10-17"
     Statement = [
       {
-        # enforceQuota (UpdateItem), putPic (PutItem); GetItem for reads by id.
-        Sid      = "ReadWritePicItems"
+        # enforceQuota (UpdateItem on the quota counter), putPic (PutItem).
+        Sid      = "WritePicItems"
         Effect   = "Allow"
-        Action   = ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"]
+        Action   = ["dynamodb:PutItem", "dynamodb:UpdateItem"]
         Resource = [var.table_arn]
       },
       {

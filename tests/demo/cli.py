@@ -181,8 +181,8 @@ def apply_terraform(settings: DemoSettings, temp_dir: Path, progress: Progress) 
         f"parameters {environment.replicate_token_parameter_name} and "
         f"{environment.webhook_secret_parameter_name}"
     )
-    if skipped:
-        progress.detail(f"left out (slow to settle, no part in the flow): {', '.join(skipped)}")
+    for address, reason in skipped.items():
+        progress.detail(f"left out: {address} ({reason})")
     return environment
 
 

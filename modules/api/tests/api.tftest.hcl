@@ -176,9 +176,9 @@ run "roles_are_least_privilege" {
   assert {
     condition = jsondecode(aws_iam_role_policy.pics_data_source.policy).Statement == [
       {
-        Sid      = "ReadWritePicItems"
+        Sid      = "WritePicItems"
         Effect   = "Allow"
-        Action   = ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"]
+        Action   = ["dynamodb:PutItem", "dynamodb:UpdateItem"]
         Resource = ["arn:aws:dynamodb:eu-west-1:123456789012:table/aipic-test-pics"]
       },
       {
@@ -195,7 +195,7 @@ run "roles_are_least_privilege" {
         Condition = { StringEquals = { "kms:ViaService" = "dynamodb.eu-west-1.amazonaws.com" } }
       },
     ]
-    error_message = "The DynamoDB data source role may only touch the pics table items, query the byOwner index and use the key through DynamoDB."
+    error_message = "The DynamoDB data source role may only put/update pics table items, query the byOwner index and use the key through DynamoDB."
   }
 
   assert {
