@@ -225,7 +225,7 @@ def _resource_type(address: str) -> str:
 
 def _stop_group(process: subprocess.Popen[str]) -> None:
     """SIGTERM terraform's process group (it stops gracefully), SIGKILL if it lingers."""
-    for signal_number, grace in ((signal.SIGTERM, 10.0), (signal.SIGKILL, 5.0)):
+    for signal_number, grace in ((signal.SIGTERM, 3.0), (signal.SIGKILL, 5.0)):
         with contextlib.suppress(ProcessLookupError):
             os.killpg(process.pid, signal_number)
         try:

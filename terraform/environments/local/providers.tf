@@ -10,8 +10,10 @@ provider "aws" {
   skip_metadata_api_check     = true
   skip_region_validation      = true
   s3_use_path_style           = true
-  # An unsupported call then fails in seconds instead of retrying for minutes.
-  max_retries = 1
+  # Few retries: an unsupported call fails in seconds instead of retrying for
+  # minutes, while a dropped keep-alive connection to moto's server (seen now and
+  # then under load) is still retried.
+  max_retries = 3
 
   endpoints {
     dynamodb = var.moto_endpoint
