@@ -26,17 +26,15 @@ import hashlib
 import json
 import os
 import platform
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
 import tracemalloc
-import urllib.request
 import zipfile
-from collections.abc import Iterator, Mapping
-from contextlib import ExitStack, contextmanager
+from collections.abc import Mapping
+from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -53,7 +51,6 @@ STREAMED_SIZES = (1 * MIB, 64 * MIB)
 # measured invocations pay for no first-use setup (clients, connections, models).
 WARM_UP_SIZES = (64 * 1024, 6 * MIB)
 MEMORY_LIMIT_MIB = 16
-MOTO_START_ATTEMPTS = 150  # x 0.1 s
 
 REGION = "us-east-1"
 TABLE = "bench-pics"
@@ -173,43 +170,6 @@ def build_figures(runs: int) -> BuildFigures:
 # ---------------------------------------------------------------- 3. webhook memory
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-@contextmanager
-def moto_server() -> Iterator[str]:
-    """moto's server in its own process, so the objects it holds are not counted."""
-    port = free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    endpoint = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(MOTO_START_ATTEMPTS):
-            try:
-                with urllib.request.urlopen(f"{endpoint}/moto-api/", timeout=1):
-                    break
-            except OSError:
-                if process.poll() is not None:
-                    raise RuntimeError("moto server exited at start") from None
-                time.sleep(0.1)
-        else:
-            raise RuntimeError("moto server did not start")
-        yield endpoint
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=10)
-
-
 def start_prediction(replicate: Any) -> dict[str, Any]:
     """Create a prediction on the stand-in (no webhook: the benchmark delivers it)."""
     import requests
@@ -323,6 +283,7 @@ class MemoryFigure:
 
 
 def webhook_memory_figures() -> tuple[list[MemoryFigure], int]:
+    from tests.support.moto_server import MotoServer
     from tests.support.replicate_standin import ReplicateStandIn
 
     secret = "whsec_" + base64.b64encode(hashlib.sha256(b"benchmark").digest()).decode()
@@ -331,7 +292,8 @@ def webhook_memory_figures() -> tuple[list[MemoryFigure], int]:
     sizes = {f"warm-up-{size}": size for size in WARM_UP_SIZES}
     sizes |= {f"stream-{size // MIB}mib": size for size in STREAMED_SIZES}
     with ExitStack() as stack:
-        endpoint = stack.enter_context(moto_server())
+        # Its own process, so the objects it stores are not counted.
+        endpoint = stack.enter_context(MotoServer()).url
         finals: dict[str, dict[str, Any]] = {}
         for pic_id, size in sizes.items():
             replicate = stack.enter_context(

@@ -118,6 +118,23 @@ def assert_clean_failure(result: subprocess.CompletedProcess[str], message: str)
     assert "Traceback" not in result.stderr
 
 
+def run_with_layer(layer_zip: Path, into: Path, code: str) -> subprocess.CompletedProcess[str]:
+    """Unpack the layer into ``into`` and run ``code`` on its ``python/`` directory.
+
+    ``-S`` keeps this virtual environment's site-packages (which has the same packages)
+    out, so an import can only succeed from the layer; ``m`` is importlib.metadata.
+    """
+    with zipfile.ZipFile(layer_zip) as archive:
+        archive.extractall(into)
+    prelude = "import sys, importlib.metadata as m; sys.path.insert(0, sys.argv[1]); "
+    return subprocess.run(
+        [sys.executable, "-S", "-c", prelude + code, str(into / "python")],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
 def assert_deterministic_entries(archive: zipfile.ZipFile) -> None:
     infos = archive.infolist()
     names = [info.filename for info in infos]
@@ -181,21 +198,14 @@ def test_layer_zip_holds_the_requirements_under_python(tiny_build: Project) -> N
 
 def test_layer_packages_import_with_their_metadata(tiny_build: Project, tmp_path: Path) -> None:
     layer = tmp_path / "layer"
-    with zipfile.ZipFile(tiny_build.out / "dependencies-layer.zip") as archive:
-        archive.extractall(layer)
-    # -S keeps the virtual environment's site-packages (which has jmespath) away.
-    probe = (
-        "import sys, importlib.metadata as m; sys.path.insert(0, sys.argv[1]); "
+    result = run_with_layer(
+        tiny_build.out / "dependencies-layer.zip",
+        layer,
         "import jmespath; print(jmespath.__file__); print(m.version('jmespath')); "
-        "print(jmespath.search('a.b', {'a': {'b': 7}}))"
-    )
-    result = subprocess.run(
-        [sys.executable, "-S", "-c", probe, str(layer / "python")],
-        capture_output=True,
-        text=True,
-        check=True,
+        "print(jmespath.search('a.b', {'a': {'b': 7}}))",
     )
 
+    assert result.returncode == 0, result.stderr
     module_file, version, value = result.stdout.split()
     assert Path(module_file).is_relative_to(layer)
     assert version == "1.1.0"
@@ -397,20 +407,13 @@ def test_real_layer_imports_on_this_machine(real_layers: dict[str, Path], tmp_pa
     if os.uname().machine != "x86_64":
         pytest.skip("the x86_64 layer's compiled modules load only on x86_64")
     layer = tmp_path / "layer"
-    with zipfile.ZipFile(real_layers["x86_64"]) as archive:
-        archive.extractall(layer)
-    probe = (
-        "import sys, importlib.metadata as m; sys.path.insert(0, sys.argv[1]); "
+    result = run_with_layer(
+        real_layers["x86_64"],
+        layer,
         "import requests, charset_normalizer.md, aws_lambda_powertools; "
         "from aws_lambda_powertools import Logger; "
         "from aws_lambda_powertools.utilities.batch import BatchProcessor; "
-        "print(requests.__file__); print(m.version('aws-lambda-powertools'))"
-    )
-    result = subprocess.run(
-        [sys.executable, "-S", "-c", probe, str(layer / "python")],
-        capture_output=True,
-        text=True,
-        check=False,
+        "print(requests.__file__); print(m.version('aws-lambda-powertools'))",
     )
 
     assert result.returncode == 0, result.stderr

@@ -20,9 +20,9 @@ import pytest
 from PIL import Image
 
 from tests.demo.errors import EXIT_SETUP_FAILED, EXIT_TIMEOUT
-from tests.demo.moto_server import free_port, port_is_listening
 from tests.demo.pipeline import HOPS
 from tests.demo.terraform import _resource_type
+from tests.support.local_server import free_port, port_is_listening
 from tests.support.replicate_standin import render_png
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -64,24 +64,22 @@ def assert_nothing_left_running(moto_port: int) -> None:
     assert processes_mentioning(f"moto_endpoint=http://127.0.0.1:{moto_port}") == []  # terraform
 
 
-def read_events(path: Path) -> dict[str, Any]:
-    return json.loads(path.read_text(encoding="utf-8"))
+def run_demo_successfully(
+    tmp_path: Path, *arguments: str
+) -> tuple[subprocess.CompletedProcess[str], dict[str, Any]]:
+    """The demo writing its PNGs to ``tmp_path/out``; it must exit 0. Its ``--events-json``."""
+    events_path = tmp_path / "events.json"
+    result = run_demo(
+        *arguments, "--output-dir", str(tmp_path / "out"), "--events-json", str(events_path)
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    return result, json.loads(events_path.read_text(encoding="utf-8"))
 
 
 @needs_tools
 def test_demo_generates_a_prompt_dependent_png_per_user(tmp_path: Path) -> None:
-    events_path = tmp_path / "events.json"
-    result = run_demo(
-        "--prompts",
-        *PROMPTS,
-        "--output-dir",
-        str(tmp_path / "out"),
-        "--events-json",
-        str(events_path),
-    )
+    result, events = run_demo_successfully(tmp_path, "--prompts", *PROMPTS)
 
-    assert result.returncode == 0, result.stdout + result.stderr
-    events = read_events(events_path)
     pictures = events["pictures"]
     assert [p["prompt"] for p in pictures] == list(PROMPTS)
     assert len({p["owner"] for p in pictures}) == len(PROMPTS)  # one user per prompt
@@ -116,26 +114,16 @@ def test_demo_generates_a_prompt_dependent_png_per_user(tmp_path: Path) -> None:
 
 @needs_tools
 def test_demo_fail_mode_delivers_failed_with_its_reason(tmp_path: Path) -> None:
-    events_path = tmp_path / "events.json"
-    result = run_demo(
-        "--prompt",
-        "a storm at sea",
-        "--fail",
-        "--output-dir",
-        str(tmp_path / "out"),
-        "--events-json",
-        str(events_path),
-    )
+    _, events = run_demo_successfully(tmp_path, "--prompt", "a storm at sea", "--fail")
 
-    assert result.returncode == 0, result.stdout + result.stderr
-    (picture,) = read_events(events_path)["pictures"]
+    (picture,) = events["pictures"]
     assert picture["statuses"] == ["PROCESSING", "FAILED"]
     assert "NSFW content detected" in picture["failureReason"]  # the stand-in's error
     assert picture["file"] is None
     assert not (tmp_path / "out").exists() or list((tmp_path / "out").iterdir()) == []
-    (subscriber,) = read_events(events_path)["subscribers"]
+    (subscriber,) = events["subscribers"]
     assert subscriber["received"][-1]["failureReason"] == picture["failureReason"]
-    assert_nothing_left_running(read_events(events_path)["moto"]["port"])
+    assert_nothing_left_running(events["moto"]["port"])
 
 
 def test_demo_reports_a_port_in_use_and_starts_nothing(tmp_path: Path) -> None:

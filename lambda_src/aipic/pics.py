@@ -37,14 +37,12 @@ FINAL_STATUSES = frozenset({Status.COMPLETED, Status.FAILED})
 
 @dataclass(frozen=True)
 class Pic:
+    """What the handlers decide on; the rest of the item is not read back."""
+
     id: str
     owner: str
-    prompt: str
     status: str
     prediction_id: str | None
-    img_id: str | None
-    failure_reason: str | None
-    webhook_attempts: int
 
     @property
     def is_final(self) -> bool:
@@ -61,12 +59,8 @@ def _pic_from_item(item: dict[str, Any]) -> Pic:
     return Pic(
         id=str(plain["id"]),
         owner=str(plain.get("owner", "")),
-        prompt=str(plain.get("prompt", "")),
         status=str(plain.get("completionStatus", "")),
         prediction_id=plain.get("predictionId"),
-        img_id=plain.get("imgId"),
-        failure_reason=plain.get("failureReason"),
-        webhook_attempts=int(plain.get("webhookAttempts", 0)),
     )
 
 

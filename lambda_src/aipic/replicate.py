@@ -29,7 +29,6 @@ class ReplicateError(Exception):
 @dataclass(frozen=True)
 class Prediction:
     id: str
-    status: str
 
 
 class ReplicateClient:
@@ -95,7 +94,7 @@ class ReplicateClient:
 def _prediction_from(response: requests.Response) -> Prediction:
     try:
         payload = response.json()
-        return Prediction(id=str(payload["id"]), status=str(payload.get("status", "")))
+        return Prediction(id=str(payload["id"]))
     except (ValueError, KeyError, TypeError):
         raise ReplicateError(
             f"Replicate answered HTTP {response.status_code} without a prediction id"

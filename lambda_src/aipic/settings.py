@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import ipaddress
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -66,21 +66,32 @@ def _required(env: Mapping[str, str], name: str) -> str:
     return value
 
 
-def _integer(env: Mapping[str, str], name: str, default: int, minimum: int, maximum: int) -> int:
+def _number(
+    env: Mapping[str, str],
+    name: str,
+    default: float,
+    minimum: float,
+    maximum: float,
+    *,
+    parse: Callable[[str], float] = float,
+    kind: str = "a number",
+) -> float:
     raw = env.get(name, "").strip()
     if not raw:
         return default
     try:
-        value = int(raw)
+        value = parse(raw)
     except ValueError:
-        raise SettingsError(
-            f"environment variable {name} must be an integer, got {raw!r}"
-        ) from None
-    if not minimum <= value <= maximum:
+        raise SettingsError(f"environment variable {name} must be {kind}, got {raw!r}") from None
+    if not minimum <= value <= maximum:  # also refuses nan
         raise SettingsError(
             f"environment variable {name} must be between {minimum} and {maximum}, got {value}"
         )
     return value
+
+
+def _integer(env: Mapping[str, str], name: str, default: int, minimum: int, maximum: int) -> int:
+    return int(_number(env, name, default, minimum, maximum, parse=int, kind="an integer"))
 
 
 def _csv(env: Mapping[str, str], name: str, default: tuple[str, ...]) -> tuple[str, ...]:
@@ -139,7 +150,7 @@ def load_generate_settings(env: Mapping[str, str]) -> GenerateSettings:
         webhook_url=webhook_url,
         api_url=_service_url(env, "REPLICATE_API_URL", DEFAULT_REPLICATE_API_URL),
         max_attempts=_integer(env, "REPLICATE_MAX_ATTEMPTS", 4, 1, 10),
-        timeout_seconds=float(_integer(env, "REPLICATE_TIMEOUT_SECONDS", 10, 1, 60)),
+        timeout_seconds=_number(env, "REPLICATE_TIMEOUT_SECONDS", 10.0, 0.1, 60.0),
         parameters_max_age_seconds=_parameters_max_age(env),
     )
 

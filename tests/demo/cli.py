@@ -10,15 +10,16 @@ import secrets
 import shutil
 import sys
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 
 from tests.demo.deadline import Deadline
 from tests.demo.errors import EXIT_INTERRUPTED, EXIT_OK, DemoError, SetupError
-from tests.demo.moto_server import MotoServer
 from tests.demo.pipeline import HOPS, DemoSettings, PictureRun, handler_environment
 from tests.demo.progress import Progress
 from tests.demo.terraform import LocalEnvironment, LocalTerraform
+from tests.support.moto_server import MotoServer, MotoServerError, PortInUseError
 
 REGION = "us-east-1"
 NAME_PREFIX = "aipic-local"
@@ -123,6 +124,24 @@ def check_tools() -> None:
         )
 
 
+@contextmanager
+def moto_server(port: int | None) -> Iterator[MotoServer]:
+    """moto's server for the run; a failure to start it is a set-up error for the user."""
+    try:
+        server = MotoServer(port).start()
+    except PortInUseError as error:
+        raise SetupError(
+            f"{error}; stop what listens there or leave out --moto-port to let the demo "
+            "pick a free one"
+        ) from None
+    except MotoServerError as error:
+        raise SetupError(str(error)) from None
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
 def run(arguments: argparse.Namespace, progress: Progress) -> PictureRun:
     deadline = Deadline(arguments.timeout)
     check_tools()
@@ -130,7 +149,7 @@ def run(arguments: argparse.Namespace, progress: Progress) -> PictureRun:
         temp_dir = Path(temp)
         isolate_from_real_aws(temp_dir)
         progress.step("starting moto's server on 127.0.0.1")
-        with MotoServer(arguments.moto_port) as moto:
+        with moto_server(arguments.moto_port) as moto:
             progress.step(f"moto's server is up at {moto.url} (pid {moto.pid})")
             settings = DemoSettings(
                 prompts=arguments.all_prompts,

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import socket
-
 import pytest
 from aipic.handlers import generate
 from aipic.replicate import BACKOFF_CAP_SECONDS
 
 from tests.conftest import OWNER, PUBLIC_WEBHOOK_URL, REPLICATE_TOKEN, TOKEN_PARAMETER, AwsAccount
 from tests.support.aws_events import lambda_context
+from tests.support.local_server import free_port
 from tests.support.replicate_standin import MODEL_VERSION, ReplicateStandIn
 
 PIC_ID = "5f0c6a52-3c1e-4f7e-9d0b-6a1f2e3d4c5b"
@@ -169,10 +168,7 @@ def test_server_errors_retry_with_bounded_backoff_then_fail(
 def test_unreachable_replicate_fails_after_the_attempts(
     aws: AwsAccount, monkeypatch: pytest.MonkeyPatch, retry_sleeps: list[float]
 ) -> None:
-    with socket.socket() as probe:  # a port nobody listens on
-        probe.bind(("127.0.0.1", 0))
-        closed_port = probe.getsockname()[1]
-    monkeypatch.setenv("REPLICATE_API_URL", f"http://127.0.0.1:{closed_port}/v1")
+    monkeypatch.setenv("REPLICATE_API_URL", f"http://127.0.0.1:{free_port()}/v1")
     monkeypatch.setenv("REPLICATE_MAX_ATTEMPTS", "2")
     aws.put_pic(PIC_ID)
 
@@ -182,6 +178,52 @@ def test_unreachable_replicate_fails_after_the_attempts(
     reason = aws.item(PIC_ID)["failureReason"]  # type: ignore[index]
     assert "after 2 attempts" in reason
     assert "ConnectionError" in reason
+
+
+@pytest.fixture
+def slow_replicate(
+    replicate: ReplicateStandIn, monkeypatch: pytest.MonkeyPatch
+) -> ReplicateStandIn:
+    """The stand-in answering its first two prediction requests after the client timed out."""
+    monkeypatch.setenv("REPLICATE_TIMEOUT_SECONDS", "0.2")
+    replicate.prediction_delays = [1.0, 1.0]
+    return replicate
+
+
+def test_slow_answers_time_out_and_are_retried(
+    aws: AwsAccount, slow_replicate: ReplicateStandIn, retry_sleeps: list[float]
+) -> None:
+    aws.put_pic(PIC_ID)
+
+    assert invoke(generate_event())["outcome"] == "PROCESSING"
+
+    assert len(slow_replicate.prediction_requests) == 3
+    assert len(retry_sleeps) == 2
+    # Replicate created a prediction for each request; the picture keeps the answered one.
+    assert len(slow_replicate.predictions) == 3
+    item = aws.item(PIC_ID)
+    assert item is not None
+    answered = list(slow_replicate.predictions)[-1]
+    assert (item["completionStatus"], item["predictionId"]) == ("PROCESSING", answered)
+
+
+def test_answers_that_always_time_out_fail_after_the_attempts(
+    aws: AwsAccount,
+    slow_replicate: ReplicateStandIn,
+    monkeypatch: pytest.MonkeyPatch,
+    retry_sleeps: list[float],
+) -> None:
+    monkeypatch.setenv("REPLICATE_MAX_ATTEMPTS", "2")
+    aws.put_pic(PIC_ID)
+
+    assert invoke(generate_event())["outcome"] == "FAILED"
+
+    assert len(slow_replicate.prediction_requests) == 2
+    assert len(retry_sleeps) == 1
+    reason = aws.item(PIC_ID)["failureReason"]  # type: ignore[index]
+    assert "after 2 attempts" in reason
+    assert "ReadTimeout" in reason
+    assert "timed out" in reason
 
 
 def test_client_error_fails_at_once_with_replicates_detail(

@@ -13,13 +13,30 @@ from aipic.pics import pics_repository
 
 from tests.conftest import OWNER, AwsAccount
 from tests.support.appsync_standin import AppSyncStandIn
-from tests.support.aws_events import lambda_context
+from tests.support.aws_events import DynamoDBStreamReader, lambda_context
 
 PIC_ID = "c9a1e5f0-1d2b-4c3e-8f4a-5b6c7d8e9f00"
 
 
 def run_publish(event: dict[str, Any]) -> dict[str, Any]:
     return dict(publish.handler(event, lambda_context("aipic-publish")))
+
+
+def stream_after_processing(aws: AwsAccount, *pic_ids: str) -> DynamoDBStreamReader:
+    """PROCESSING pictures (prediction ``pred-<id>``), and the stream read past their INSERTs."""
+    for pic_id in pic_ids:
+        aws.put_pic(pic_id, status="PROCESSING", prediction_id=f"pred-{pic_id}")
+    stream = aws.stream_reader()
+    stream.read_records()  # skip the arrangement
+    return stream
+
+
+def failed_pictures_event(aws: AwsAccount, *pic_ids: str, reason: str = "boom") -> dict[str, Any]:
+    """The stream batch of PROCESSING pictures turning FAILED, one MODIFY record each."""
+    stream = stream_after_processing(aws, *pic_ids)
+    for pic_id in pic_ids:
+        pics_repository().mark_failed(pic_id, reason)
+    return stream.read_event()
 
 
 def test_status_changes_are_published_to_the_owner(
@@ -56,12 +73,7 @@ def test_status_changes_are_published_to_the_owner(
 def test_failed_picture_is_published_with_its_reason(
     aws: AwsAccount, appsync: AppSyncStandIn
 ) -> None:
-    aws.put_pic(PIC_ID, status="PROCESSING", prediction_id="pred-1")
-    stream = aws.stream_reader()
-    stream.read_records()  # skip the arrangement
-    pics_repository().mark_failed(PIC_ID, "Replicate prediction failed: NSFW")
-
-    run_publish(stream.read_event())
+    run_publish(failed_pictures_event(aws, PIC_ID, reason="Replicate prediction failed: NSFW"))
 
     (event,) = appsync.events
     assert event.data["completionStatus"] == "FAILED"
@@ -72,10 +84,8 @@ def test_failed_picture_is_published_with_its_reason(
 def test_records_without_a_status_change_are_not_published(
     aws: AwsAccount, appsync: AppSyncStandIn
 ) -> None:
-    aws.put_pic(PIC_ID, status="PROCESSING", prediction_id="pred-1")
-    stream = aws.stream_reader()
-    stream.read_records()
-    pics_repository().record_webhook_attempt(PIC_ID, "pred-1")  # MODIFY, same status
+    stream = stream_after_processing(aws, PIC_ID)
+    pics_repository().record_webhook_attempt(PIC_ID, f"pred-{PIC_ID}")  # MODIFY, same status
     quota = {"id": {"S": f"quota#{OWNER}#2025-06-01"}, "count": {"N": "1"}}
     aws.dynamodb.put_item(TableName=aws.table_name, Item=quota)  # INSERT, no status
     aws.dynamodb.delete_item(TableName=aws.table_name, Key={"id": {"S": PIC_ID}})  # REMOVE
@@ -90,14 +100,7 @@ def test_records_without_a_status_change_are_not_published(
 def test_only_the_record_appsync_fails_is_reported(
     aws: AwsAccount, appsync: AppSyncStandIn
 ) -> None:
-    ids = ["pic-a", "pic-b", "pic-c"]
-    for pic_id in ids:
-        aws.put_pic(pic_id, status="PROCESSING", prediction_id=f"pred-{pic_id}")
-    stream = aws.stream_reader()
-    stream.read_records()
-    for pic_id in ids:
-        pics_repository().mark_failed(pic_id, "boom")
-    event = stream.read_event()
+    event = failed_pictures_event(aws, "pic-a", "pic-b", "pic-c")
     appsync.fail_for_pic_ids = {"pic-b"}
 
     result = run_publish(event)
@@ -108,13 +111,10 @@ def test_only_the_record_appsync_fails_is_reported(
 
 
 def test_graphql_errors_fail_the_record(aws: AwsAccount, appsync: AppSyncStandIn) -> None:
-    aws.put_pic(PIC_ID, status="PROCESSING", prediction_id="p")
-    stream = aws.stream_reader()
-    stream.read_records()
-    pics_repository().mark_failed(PIC_ID, "boom")
+    event = failed_pictures_event(aws, PIC_ID)
     appsync.graphql_errors_for_pic_ids = {PIC_ID}
 
-    result = run_publish(stream.read_event())
+    result = run_publish(event)
 
     assert len(result["batchItemFailures"]) == 1
     assert appsync.events == []
@@ -123,14 +123,11 @@ def test_graphql_errors_fail_the_record(aws: AwsAccount, appsync: AppSyncStandIn
 def test_request_signed_with_the_wrong_secret_is_refused(
     aws: AwsAccount, appsync: AppSyncStandIn
 ) -> None:
-    aws.put_pic(PIC_ID, status="PROCESSING", prediction_id="p")
-    stream = aws.stream_reader()
-    stream.read_records()
-    pics_repository().mark_failed(PIC_ID, "boom")
+    event = failed_pictures_event(aws, PIC_ID)
     key_id = next(iter(appsync.access_keys))
     appsync.access_keys = {key_id: "not-the-secret-the-function-signs-with"}
 
-    result = run_publish(stream.read_event())
+    result = run_publish(event)
 
     assert len(result["batchItemFailures"]) == 1
     assert [r.status for r in appsync.rejected] == [403]

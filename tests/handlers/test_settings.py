@@ -75,12 +75,20 @@ def test_service_urls_must_be_https_except_to_loopback(url: str, accepted: bool)
             settings.load_generate_settings(env(REPLICATE_API_URL=url))
 
 
+def test_replicate_timeout_may_be_a_fraction_of_a_second() -> None:
+    loaded = settings.load_generate_settings(env(REPLICATE_TIMEOUT_SECONDS="0.25"))
+    assert loaded.timeout_seconds == 0.25
+
+
 @pytest.mark.parametrize(
     ("variable", "value", "message"),
     [
         ("REPLICATE_MAX_ATTEMPTS", "many", "must be an integer"),
         ("REPLICATE_MAX_ATTEMPTS", "0", "between 1 and 10"),
-        ("REPLICATE_TIMEOUT_SECONDS", "600", "between 1 and 60"),
+        ("REPLICATE_TIMEOUT_SECONDS", "600", "between 0.1 and 60.0"),
+        ("REPLICATE_TIMEOUT_SECONDS", "0.05", "between 0.1 and 60.0"),
+        ("REPLICATE_TIMEOUT_SECONDS", "nan", "between 0.1 and 60.0"),
+        ("REPLICATE_TIMEOUT_SECONDS", "soon", "must be a number"),
         ("WEBHOOK_URL", "https://x.example.com/hook?id=1", "must not carry a query"),
     ],
 )

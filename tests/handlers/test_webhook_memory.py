@@ -8,16 +8,11 @@ botocore and the Replicate stand-in (which generates the image on the fly).
 from __future__ import annotations
 
 import os
-import socket
-import subprocess
-import sys
-import time
 import tracemalloc
 from collections.abc import Iterator
 
 import boto3
 import pytest
-import requests
 
 from tests.conftest import (
     OWNER,
@@ -28,6 +23,7 @@ from tests.conftest import (
     handler_environment,
 )
 from tests.handlers.webhook_support import PIC_ID, call_webhook, start_prediction, webhook_event
+from tests.support.moto_server import MotoServer
 from tests.support.pics_table import create_pics_table
 from tests.support.replicate_standin import ReplicateStandIn, large_png_size
 
@@ -35,36 +31,11 @@ IMAGE_BYTES = 64 * 1024 * 1024
 ALLOWED_GROWTH_BYTES = 16 * 1024 * 1024
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 @pytest.fixture
 def moto_server(aws_credentials: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    port = _free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    endpoint = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                requests.get(f"{endpoint}/moto-api/", timeout=1)
-                break
-            except requests.ConnectionError:
-                if time.monotonic() > deadline or process.poll() is not None:
-                    raise RuntimeError("moto server did not start") from None
-                time.sleep(0.1)
-        monkeypatch.setenv("AWS_ENDPOINT_URL", endpoint)
-        yield endpoint
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
+    with MotoServer() as server:
+        monkeypatch.setenv("AWS_ENDPOINT_URL", server.url)
+        yield server.url
 
 
 def test_64_mib_image_streams_in_constant_memory(

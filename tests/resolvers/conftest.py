@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +23,9 @@ from tests.support.pics_table import create_pics_table
 TABLE_NAME = "aipic-test-pics"
 # 2024-05-17T10:30:00.250Z: fixed, so dates, TTLs and timestamps are exact.
 FIXED_NOW_SECONDS = 1_715_941_800.25
+
+# make_executor: keyword arguments of AppSyncExecutor in, a started executor out.
+ExecutorFactory = Callable[..., AppSyncExecutor]
 
 
 @pytest.fixture(scope="session")
@@ -109,17 +113,27 @@ def clock() -> Clock:
 
 
 @pytest.fixture
-def executor(
+def make_executor(
     dynamodb: Any,
     node_runtime: NodeResolverRuntime,
     generate_invoker: RecordingInvoker,
     clock: Clock,
-) -> Iterator[AppSyncExecutor]:
-    with AppSyncExecutor(
-        dynamodb,
-        TABLE_NAME,
-        lambda_invoker=generate_invoker,
-        runtime=node_runtime,
-        clock=clock,
-    ) as appsync:
-        yield appsync
+) -> Iterator[ExecutorFactory]:
+    """AppSyncExecutor factory on the test's table, invoker and clock; keywords override.
+
+    Every executor it makes is closed when the test ends.
+    """
+    with ExitStack() as stack:
+
+        def make(**options: Any) -> AppSyncExecutor:
+            defaults: dict[str, Any] = {"lambda_invoker": generate_invoker, "clock": clock}
+            return stack.enter_context(
+                AppSyncExecutor(dynamodb, TABLE_NAME, runtime=node_runtime, **(defaults | options))
+            )
+
+        yield make
+
+
+@pytest.fixture
+def executor(make_executor: ExecutorFactory) -> AppSyncExecutor:
+    return make_executor()

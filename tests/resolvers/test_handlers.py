@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from tests.support.appsync_executor import cognito_identity
+from tests.support.appsync_executor import Evaluation, cognito_identity
 
 from .conftest import HandlerRunner
 
@@ -188,6 +188,19 @@ def test_quota_day_is_the_utc_day(run_handler: HandlerRunner) -> None:
     assert after.result["update"]["expressionValues"][":expiresAt"] == {"N": 1716163200}
 
 
+def quota_update_failed(run_handler: HandlerRunner, message: str, error_type: str) -> Evaluation:
+    """enforceQuota's response handler after DynamoDB refused the count's update."""
+    return run_handler(
+        "enforceQuota.js",
+        "response",
+        {
+            "identity": ALICE,
+            "stash": {"dailyPictureQuota": 25},
+            "error": {"message": message, "type": error_type},
+        },
+    )
+
+
 def test_quota_request_without_a_configured_limit_fails(run_handler: HandlerRunner) -> None:
     evaluation = run_handler("enforceQuota.js", "request", {"identity": ALICE, "stash": {}})
     assert evaluation.error is not None
@@ -197,17 +210,8 @@ def test_quota_request_without_a_configured_limit_fails(run_handler: HandlerRunn
 def test_quota_response_turns_a_failed_condition_into_quota_exceeded(
     run_handler: HandlerRunner,
 ) -> None:
-    evaluation = run_handler(
-        "enforceQuota.js",
-        "response",
-        {
-            "identity": ALICE,
-            "stash": {"dailyPictureQuota": 25},
-            "error": {
-                "message": "The conditional request failed",
-                "type": "DynamoDB:ConditionalCheckFailedException",
-            },
-        },
+    evaluation = quota_update_failed(
+        run_handler, "The conditional request failed", "DynamoDB:ConditionalCheckFailedException"
     )
     assert evaluation.error is not None
     assert evaluation.error.error_type == "QuotaExceeded"
@@ -218,17 +222,10 @@ def test_quota_response_turns_a_failed_condition_into_quota_exceeded(
 
 
 def test_quota_response_passes_other_errors_on(run_handler: HandlerRunner) -> None:
-    evaluation = run_handler(
-        "enforceQuota.js",
-        "response",
-        {
-            "identity": ALICE,
-            "stash": {"dailyPictureQuota": 25},
-            "error": {
-                "message": "Throughput exceeds the current capacity",
-                "type": "DynamoDB:ProvisionedThroughputExceededException",
-            },
-        },
+    evaluation = quota_update_failed(
+        run_handler,
+        "Throughput exceeds the current capacity",
+        "DynamoDB:ProvisionedThroughputExceededException",
     )
     assert evaluation.error is not None
     assert (evaluation.error.message, evaluation.error.error_type) == (

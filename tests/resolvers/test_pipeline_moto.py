@@ -11,13 +11,12 @@ import pytest
 from tests.support.appsync_executor import (
     AppSyncExecutor,
     LambdaInvocation,
-    NodeResolverRuntime,
     cognito_identity,
     iam_identity,
     subscription_filter_matches,
 )
 
-from .conftest import TABLE_NAME, Clock, RecordingInvoker
+from .conftest import TABLE_NAME, Clock, ExecutorFactory, RecordingInvoker
 
 ALICE = cognito_identity("11111111-aaaa-4aaa-8aaa-111111111111", "alice")
 BOB = cognito_identity("22222222-bbbb-4bbb-8bbb-222222222222", "bob")
@@ -140,35 +139,28 @@ def test_bad_input_is_a_validation_error_and_writes_nothing(
 
 
 def test_quota_stops_the_call_after_the_limit(
+    make_executor: ExecutorFactory,
     dynamodb: Any,
-    node_runtime: NodeResolverRuntime,
     generate_invoker: RecordingInvoker,
     clock: Clock,
 ) -> None:
     # The limit as modules/api deploys it: substituted into createAIPic.js.
-    with AppSyncExecutor(
-        dynamodb,
-        TABLE_NAME,
-        lambda_invoker=generate_invoker,
-        runtime=node_runtime,
-        clock=clock,
-        daily_picture_quota=3,
-    ) as executor:
-        for _ in range(3):
-            assert create(executor, ALICE).errors == []
-        refused = create(executor, ALICE)
-        assert refused.data is None
-        assert [(e["message"], e["errorType"]) for e in refused.errors] == [
-            ("Daily picture quota of 3 reached; try again after midnight UTC", "QuotaExceeded")
-        ]
-        assert quota_count(dynamodb, ALICE) == 3
-        assert len(pictures(dynamodb)) == 3
-        assert len(generate_invoker.invocations) == 3
-        # Another user has their own quota; the next UTC day starts a new count.
-        assert create(executor, BOB).errors == []
-        clock.advance(14 * 3600)  # 2024-05-18T00:30Z
+    executor = make_executor(daily_picture_quota=3)
+    for _ in range(3):
         assert create(executor, ALICE).errors == []
-        assert quota_count(dynamodb, ALICE, "2024-05-18") == 1
+    refused = create(executor, ALICE)
+    assert refused.data is None
+    assert [(e["message"], e["errorType"]) for e in refused.errors] == [
+        ("Daily picture quota of 3 reached; try again after midnight UTC", "QuotaExceeded")
+    ]
+    assert quota_count(dynamodb, ALICE) == 3
+    assert len(pictures(dynamodb)) == 3
+    assert len(generate_invoker.invocations) == 3
+    # Another user has their own quota; the next UTC day starts a new count.
+    assert create(executor, BOB).errors == []
+    clock.advance(14 * 3600)  # 2024-05-18T00:30Z
+    assert create(executor, ALICE).errors == []
+    assert quota_count(dynamodb, ALICE, "2024-05-18") == 1
 
 
 def test_default_quota_is_25(executor: AppSyncExecutor, dynamodb: Any) -> None:
@@ -186,10 +178,9 @@ def test_default_quota_is_25(executor: AppSyncExecutor, dynamodb: Any) -> None:
 
 
 def test_a_failed_put_condition_is_an_error_and_invokes_nothing(
+    make_executor: ExecutorFactory,
     dynamodb: Any,
-    node_runtime: NodeResolverRuntime,
     generate_invoker: RecordingInvoker,
-    clock: Clock,
 ) -> None:
     taken_id = "0f8fad5b-d9cb-469f-a165-70867728950e"
     existing = {
@@ -202,15 +193,7 @@ def test_a_failed_put_condition_is_an_error_and_invokes_nothing(
         "imgId": {"S": f"pics/{BOB['sub']}/{taken_id}.png"},
     }
     dynamodb.put_item(TableName=TABLE_NAME, Item=existing)
-    with AppSyncExecutor(
-        dynamodb,
-        TABLE_NAME,
-        lambda_invoker=generate_invoker,
-        runtime=node_runtime,
-        clock=clock,
-        id_factory=lambda: taken_id,
-    ) as executor:
-        outcome = create(executor, ALICE)
+    outcome = create(make_executor(id_factory=lambda: taken_id), ALICE)
     assert outcome.data is None
     assert [e["errorType"] for e in outcome.errors] == ["DynamoDB:ConditionalCheckFailedException"]
     assert dynamodb.get_item(TableName=TABLE_NAME, Key={"id": {"S": taken_id}})["Item"] == existing
@@ -219,16 +202,11 @@ def test_a_failed_put_condition_is_an_error_and_invokes_nothing(
     assert quota_count(dynamodb, ALICE) == 1
 
 
-def test_a_failed_invoke_is_an_error(
-    dynamodb: Any, node_runtime: NodeResolverRuntime, clock: Clock
-) -> None:
+def test_a_failed_invoke_is_an_error(make_executor: ExecutorFactory) -> None:
     def throttled(payload: Any, invocation_type: str) -> None:
         raise RuntimeError("Rate exceeded")
 
-    with AppSyncExecutor(
-        dynamodb, TABLE_NAME, lambda_invoker=throttled, runtime=node_runtime, clock=clock
-    ) as executor:
-        outcome = create(executor, ALICE)
+    outcome = create(make_executor(lambda_invoker=throttled), ALICE)
     assert outcome.data is None
     assert [(e["message"], e["errorType"]) for e in outcome.errors] == [
         ("Rate exceeded", "Lambda:Unhandled")

@@ -1,11 +1,27 @@
-"""A threaded HTTP server on 127.0.0.1 (free port) that the stand-ins build on."""
+"""A threaded HTTP server on 127.0.0.1 (free port) that the stand-ins build on; port probes."""
 
 from __future__ import annotations
 
+import socket
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from typing import Self
+
+LOOPBACK = "127.0.0.1"
+
+
+def free_port() -> int:
+    """A port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind((LOOPBACK, 0))
+        return int(probe.getsockname()[1])
+
+
+def port_is_listening(port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.settimeout(0.5)
+        return probe.connect_ex((LOOPBACK, port)) == 0
 
 
 class LocalHttpServer:
@@ -15,7 +31,7 @@ class LocalHttpServer:
     """
 
     def __init__(self, request_handler_class: type[BaseHTTPRequestHandler]) -> None:
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), request_handler_class)
+        self._server = ThreadingHTTPServer((LOOPBACK, 0), request_handler_class)
         self._server.daemon_threads = True
         self._server.owner = self  # type: ignore[attr-defined]
         self._thread = threading.Thread(
@@ -29,7 +45,7 @@ class LocalHttpServer:
 
     @property
     def base_origin(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        return f"http://{LOOPBACK}:{self.port}"
 
     def start(self) -> Self:
         if not self._started:

@@ -42,6 +42,7 @@ from tests.support.local_server import LocalHttpServer
 MODEL_VERSION = "39ed52f2a78e934b3ba6e2a89f5b1c712de7dfea535525255b1aa35c5565e08b"
 DEFAULT_WEBHOOK_SECRET = "whsec_" + base64.b64encode(b"local-stand-in-signing-key-32byt").decode()
 WEBHOOK_RETRY_DELAYS_SECONDS = (0.1, 0.3, 0.6, 1.0)
+MAX_ANSWER_DELAY_SECONDS = 5.0
 
 
 def sign_webhook(secret: str, message_id: str, timestamp: int, body: bytes) -> str:
@@ -149,8 +150,12 @@ class ReplicateStandIn(LocalHttpServer):
     ``redirect_image_to`` answers the file URL with a 302 to that URL; ``output_url``
     replaces the output URL in the webhook; ``prediction_failures`` / ``image_failures``:
     HTTP statuses answered, in order, before the API / file host works (e.g. [429, 500]);
-    ``retry_after`` header value sent with a 429; ``expected_token`` makes the API demand
-    ``Authorization: Bearer <token>``; ``webhook_delay`` before the first delivery.
+    ``retry_after`` header value sent with a 429; ``prediction_delays``: seconds, in
+    order, that the API waits after creating a prediction before it answers (a client with
+    a shorter timeout gives up, and the prediction exists anyway, as on Replicate; at most
+    ``MAX_ANSWER_DELAY_SECONDS``, cut short by ``stop()``); ``expected_token`` makes the
+    API demand ``Authorization: Bearer <token>``; ``webhook_delay`` before the first
+    delivery.
     """
 
     def __init__(
@@ -168,6 +173,7 @@ class ReplicateStandIn(LocalHttpServer):
         prediction_failures: list[int] | None = None,
         image_failures: list[int] | None = None,
         retry_after: str | None = None,
+        prediction_delays: list[float] | None = None,
         expected_token: str | None = None,
         webhook_delay: float = 0.05,
     ) -> None:
@@ -184,6 +190,7 @@ class ReplicateStandIn(LocalHttpServer):
         self.prediction_failures = list(prediction_failures or [])
         self.image_failures = list(image_failures or [])
         self.retry_after = retry_after
+        self.prediction_delays = list(prediction_delays or [])
         self.expected_token = expected_token
         self.webhook_delay = webhook_delay
         self.requests: list[ReceivedRequest] = []
@@ -191,6 +198,7 @@ class ReplicateStandIn(LocalHttpServer):
         self.deliveries: list[WebhookDelivery] = []
         self._lock = threading.Lock()
         self._delivery_threads: list[threading.Thread] = []
+        self._stopping = threading.Event()
 
     @property
     def base_url(self) -> str:
@@ -228,6 +236,10 @@ class ReplicateStandIn(LocalHttpServer):
         else:
             prediction.update(output=None, error=self.error)
         return prediction
+
+    def stop(self) -> None:
+        self._stopping.set()  # ends any delayed answer at once
+        super().stop()
 
     def wait_for_webhooks(self, timeout: float = 15.0) -> list[WebhookDelivery]:
         """Wait (bounded) until every webhook delivery has finished; return them all."""
@@ -303,6 +315,11 @@ class ReplicateStandIn(LocalHttpServer):
         with self._lock:
             return failures.pop(0) if failures else None
 
+    def _delay_answer(self) -> None:
+        with self._lock:
+            delay = self.prediction_delays.pop(0) if self.prediction_delays else 0.0
+        self._stopping.wait(min(delay, MAX_ANSWER_DELAY_SECONDS))
+
 
 class _ReplicateRequestHandler(BaseHTTPRequestHandler):
     server_version = "ReplicateStandIn/1.0"
@@ -369,7 +386,12 @@ class _ReplicateRequestHandler(BaseHTTPRequestHandler):
                 422, {"detail": "- version: Invalid version or not permitted", "status": 422}
             )
             return
-        self._send_json(201, standin._create_prediction(request))
+        prediction = standin._create_prediction(request)
+        standin._delay_answer()
+        try:
+            self._send_json(201, prediction)
+        except (BrokenPipeError, ConnectionResetError):
+            return  # the client timed out and left
 
     def do_GET(self) -> None:
         self._record()

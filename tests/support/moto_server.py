@@ -1,14 +1,14 @@
-"""moto's server as a child process on 127.0.0.1, stopped for sure when the demo ends.
+"""moto's server as a child process on 127.0.0.1, stopped for sure when its owner ends.
 
-A separate process (not ``ThreadedMotoServer``) so the emulator gets its own core while the
-handlers run here, and so it holds the state that Terraform and boto3 share. It runs in its
-own session (Ctrl-C reaches only the demo, which then stops it in order) and, on Linux, is
-told by the kernel to exit if the demo dies without cleaning up.
+A separate process (not ``ThreadedMotoServer``) so the emulator gets its own core, holds
+the state that Terraform and boto3 share (the demo), and keeps the objects it stores out
+of this process's memory figures (the webhook memory test and the benchmark). It runs in
+its own session (Ctrl-C reaches only its owner, which then stops it in order) and, on
+Linux, is told by the kernel to exit if its owner dies without cleaning up.
 """
 
 from __future__ import annotations
 
-import contextlib
 import ctypes
 import errno
 import signal
@@ -19,48 +19,53 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from typing import IO, Self
 
-from tests.demo.errors import SetupError
+from tests.support.local_server import LOOPBACK, free_port
 
-HOST = "127.0.0.1"
 _PR_SET_PDEATHSIG = 1
 
 
-def free_port() -> int:
-    """A port on 127.0.0.1 that nothing listens on right now."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind((HOST, 0))
-        return int(probe.getsockname()[1])
+class MotoServerError(RuntimeError):
+    """moto's server could not be started; ``str()`` says why."""
+
+
+class PortInUseError(MotoServerError):
+    """The port asked for is taken."""
 
 
 def ensure_port_free(port: int) -> None:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
         try:
-            probe.bind((HOST, port))
+            probe.bind((LOOPBACK, port))
         except OSError as error:
             if error.errno == errno.EADDRINUSE:
-                raise SetupError(
-                    f"port {port} on {HOST} is already in use; stop what listens there "
-                    "or leave out --moto-port to let the demo pick a free one"
-                ) from None
-            raise SetupError(f"cannot use port {port} on {HOST}: {error}") from None
+                raise PortInUseError(f"port {port} on {LOOPBACK} is already in use") from None
+            raise MotoServerError(f"cannot use port {port} on {LOOPBACK}: {error}") from None
 
 
-def port_is_listening(port: int) -> bool:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.settimeout(0.5)
-        return probe.connect_ex((HOST, port)) == 0
+def _die_with_parent() -> Callable[[], None] | None:
+    """For the child before exec: have the kernel SIGTERM it when this process dies.
 
-
-def _die_with_parent() -> None:
-    """In the child before exec: SIGTERM it when the demo's process dies."""
-    with contextlib.suppress(OSError, AttributeError):
-        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+    prctl is looked up here, in the parent: loading a library in a child forked from a
+    threaded process could deadlock, a plain foreign call cannot.
+    """
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        prctl = ctypes.CDLL(None, use_errno=True).prctl
+    except (OSError, AttributeError):
+        return None
+    return lambda: prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
 class MotoServer:
-    """``python -m moto.server -H 127.0.0.1 -p PORT``; a context manager."""
+    """``python -m moto.server -H 127.0.0.1 -p PORT``; a context manager.
+
+    ``port=None`` picks a free port. Raises ``MotoServerError`` (``PortInUseError`` for a
+    taken port) when the server cannot be started; it is stopped again in that case.
+    """
 
     def __init__(self, port: int | None = None, *, start_timeout: float = 30.0) -> None:
         if port is not None:
@@ -72,7 +77,7 @@ class MotoServer:
 
     @property
     def url(self) -> str:
-        return f"http://{HOST}:{self.port}"
+        return f"http://{LOOPBACK}:{self.port}"
 
     @property
     def pid(self) -> int | None:
@@ -82,31 +87,37 @@ class MotoServer:
         # A file, not a pipe: a chatty server can never fill a pipe and stall.
         self._log = tempfile.TemporaryFile(prefix="aipic-moto-")  # noqa: SIM115 - closed in stop()
         self._process = subprocess.Popen(
-            [sys.executable, "-m", "moto.server", "-H", HOST, "-p", str(self.port)],
+            [sys.executable, "-m", "moto.server", "-H", LOOPBACK, "-p", str(self.port)],
             stdin=subprocess.DEVNULL,
             stdout=self._log,
             stderr=subprocess.STDOUT,
             start_new_session=True,
-            preexec_fn=_die_with_parent if sys.platform.startswith("linux") else None,
+            preexec_fn=_die_with_parent(),
         )
-        self._wait_until_ready()
+        try:
+            self._wait_until_ready()
+        except BaseException:
+            self.stop()
+            raise
         return self
 
     def _wait_until_ready(self) -> None:
         assert self._process is not None
         deadline = time.monotonic() + self._start_timeout
+        # Straight to loopback, whatever proxy the environment names.
+        opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
         while time.monotonic() < deadline:
             if self._process.poll() is not None:
-                raise SetupError(
+                raise MotoServerError(
                     f"moto's server exited (status {self._process.returncode}) before it "
                     f"answered on {self.url}:\n{self.log_tail()}"
                 )
             try:
-                with urllib.request.urlopen(f"{self.url}/moto-api/", timeout=1):
+                with opener.open(f"{self.url}/moto-api/", timeout=1):
                     return
             except (urllib.error.URLError, ConnectionError, TimeoutError):
                 time.sleep(0.1)
-        raise SetupError(
+        raise MotoServerError(
             f"moto's server did not answer on {self.url} within {self._start_timeout:.0f}s"
         )
 
@@ -130,11 +141,7 @@ class MotoServer:
             self._log = None
 
     def __enter__(self) -> Self:
-        try:
-            return self.start()
-        except BaseException:
-            self.stop()
-            raise
+        return self.start()
 
     def __exit__(self, *exc_info: object) -> None:
         self.stop()
