@@ -27,3 +27,8 @@ output "log_group_name" {
   description = "CloudWatch log group of the API."
   value       = aws_cloudwatch_log_group.api.name
 }
+
+output "invoked_function_arn" {
+  description = "Lambda function AppSync invokes for createAIPic, read from the generate data source (lets a caller check the wiring)."
+  value       = aws_appsync_datasource.generate.lambda_config[0].function_arn
+}

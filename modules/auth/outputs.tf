@@ -22,3 +22,13 @@ output "authenticated_role_arn" {
   description = "ARN of the role signed-in users assume through the identity pool."
   value       = aws_iam_role.authenticated.arn
 }
+
+output "authenticated_role_policy" {
+  description = "JSON policy of the authenticated role (what a signed-in user's AWS credentials may do)."
+  value       = aws_iam_role_policy.authenticated_reads_own_pictures.policy
+}
+
+output "user_pool_deletion_protection" {
+  description = "Deletion protection of the user pool as applied: ACTIVE or INACTIVE."
+  value       = aws_cognito_user_pool.main.deletion_protection
+}

@@ -32,3 +32,12 @@ output "kms_key_arn" {
   description = "ARN of the customer-managed KMS key every module encrypts with."
   value       = aws_kms_key.main.arn
 }
+
+output "protection" {
+  description = "How the stored data is protected from deletion, as applied: table deletion protection, bucket force-destroy, KMS deletion window (days)."
+  value = {
+    table_deletion_protection = aws_dynamodb_table.pics.deletion_protection_enabled
+    bucket_force_destroy      = aws_s3_bucket.pics.force_destroy
+    kms_deletion_window_days  = aws_kms_key.main.deletion_window_in_days
+  }
+}

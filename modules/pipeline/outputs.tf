@@ -47,3 +47,8 @@ output "http_api_id" {
   description = "Id of the webhook HTTP API."
   value       = aws_apigatewayv2_api.webhook.id
 }
+
+output "function_role_policies" {
+  description = "Map key → JSON policy of that function's role (what each function may do, for audits and wiring checks)."
+  value       = { for key, policy in aws_iam_role_policy.function : key => policy.policy }
+}

@@ -1,17 +1,10 @@
 # Inputs the module must refuse, each with its own validation message.
 
-mock_provider "aws" {}
-
-variables {
-  name_prefix           = "aipic-test"
-  schema_path           = "tests/fixtures/schema.graphql"
-  resolvers_dir         = "tests/fixtures/resolvers"
-  user_pool_id          = "eu-west-1_AbCdEf123"
-  table_name            = "aipic-test-pics"
-  table_arn             = "arn:aws:dynamodb:eu-west-1:123456789012:table/aipic-test-pics"
-  kms_key_arn           = "arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
-  generate_function_arn = "arn:aws:lambda:eu-west-1:123456789012:function:aipic-test-generate"
+mock_provider "aws" {
+  source = "../../tests/terraform/mocks"
 }
+
+# Module inputs: tests/terraform.tfvars.
 
 run "valid_inputs_plan" {
   command = plan

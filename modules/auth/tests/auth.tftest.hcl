@@ -1,37 +1,7 @@
 # Security properties of the auth module against a mocked AWS provider.
 
 mock_provider "aws" {
-  mock_data "aws_region" {
-    defaults = {
-      name = "eu-west-1"
-    }
-  }
-
-  mock_resource "aws_cognito_user_pool" {
-    defaults = {
-      id       = "eu-west-1_AbCdEfGhI"
-      arn      = "arn:aws:cognito-idp:eu-west-1:123456789012:userpool/eu-west-1_AbCdEfGhI"
-      endpoint = "cognito-idp.eu-west-1.amazonaws.com/eu-west-1_AbCdEfGhI"
-    }
-  }
-
-  mock_resource "aws_cognito_user_pool_client" {
-    defaults = {
-      id = "4s1ex2ampleclient7id0fd9k3"
-    }
-  }
-
-  mock_resource "aws_cognito_identity_pool" {
-    defaults = {
-      id = "eu-west-1:3f1c2b9e-7d6a-4c5b-8e9f-0a1b2c3d4e5f"
-    }
-  }
-
-  mock_resource "aws_iam_role" {
-    defaults = {
-      arn = "arn:aws:iam::123456789012:role/aipic-test-identity-authenticated"
-    }
-  }
+  source = "../../tests/terraform/mocks"
 }
 
 variables {
@@ -197,6 +167,11 @@ run "authenticated_role_reads_only_its_own_prefix" {
   command = apply
 
   assert {
+    condition     = output.authenticated_role_policy == aws_iam_role_policy.authenticated_reads_own_pictures.policy
+    error_message = "authenticated_role_policy must be the authenticated role's policy."
+  }
+
+  assert {
     condition     = aws_iam_role_policy.authenticated_reads_own_pictures.role == aws_iam_role.authenticated.id
     error_message = "The policy must be attached to the authenticated role."
   }
@@ -239,6 +214,11 @@ run "settings_for_a_throwaway_environment_are_wired" {
   assert {
     condition     = aws_cognito_user_pool.main.deletion_protection == "INACTIVE"
     error_message = "deletion_protection = false must reach the pool."
+  }
+
+  assert {
+    condition     = output.user_pool_deletion_protection == "INACTIVE"
+    error_message = "user_pool_deletion_protection must report the pool's setting."
   }
 
   assert {

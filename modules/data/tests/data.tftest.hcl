@@ -2,46 +2,7 @@
 # against a mocked AWS provider with realistic identifiers.
 
 mock_provider "aws" {
-  mock_data "aws_caller_identity" {
-    defaults = {
-      account_id = "123456789012"
-      arn        = "arn:aws:iam::123456789012:user/ci"
-    }
-  }
-
-  mock_data "aws_region" {
-    defaults = {
-      name = "eu-west-1"
-    }
-  }
-
-  mock_data "aws_partition" {
-    defaults = {
-      partition  = "aws"
-      dns_suffix = "amazonaws.com"
-    }
-  }
-
-  mock_resource "aws_kms_key" {
-    defaults = {
-      arn    = "arn:aws:kms:eu-west-1:123456789012:key/0d6c1a52-8f1e-4f0b-9a8e-2f6a3c1d9b70"
-      key_id = "0d6c1a52-8f1e-4f0b-9a8e-2f6a3c1d9b70"
-    }
-  }
-
-  mock_resource "aws_dynamodb_table" {
-    defaults = {
-      arn        = "arn:aws:dynamodb:eu-west-1:123456789012:table/aipic-test-pics"
-      stream_arn = "arn:aws:dynamodb:eu-west-1:123456789012:table/aipic-test-pics/stream/2025-01-01T00:00:00.000"
-    }
-  }
-
-  mock_resource "aws_s3_bucket" {
-    defaults = {
-      arn = "arn:aws:s3:::aipic-test-pics-123456789012"
-      id  = "aipic-test-pics-123456789012"
-    }
-  }
+  source = "../../tests/terraform/mocks"
 }
 
 variables {
@@ -289,6 +250,15 @@ run "throwaway_environment_settings_are_wired" {
   assert {
     condition     = aws_s3_bucket.pics.force_destroy
     error_message = "bucket_force_destroy must reach the bucket."
+  }
+
+  assert {
+    condition = output.protection == {
+      table_deletion_protection = false
+      bucket_force_destroy      = true
+      kms_deletion_window_days  = 30
+    }
+    error_message = "The protection output must report the table, bucket and key settings as applied."
   }
 
   assert {

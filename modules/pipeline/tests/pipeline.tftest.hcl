@@ -6,84 +6,7 @@
 # every cross-resource reference with the realistic values set here.
 
 mock_provider "aws" {
-  override_data {
-    target = data.aws_caller_identity.current
-    values = {
-      account_id = "123456789012"
-      arn        = "arn:aws:iam::123456789012:user/ci"
-      user_id    = "AIDAEXAMPLEUSERID0001"
-    }
-  }
-
-  override_data {
-    target = data.aws_region.current
-    values = {
-      name        = "eu-west-1"
-      description = "Europe (Ireland)"
-      endpoint    = "ec2.eu-west-1.amazonaws.com"
-    }
-  }
-
-  override_data {
-    target = data.aws_partition.current
-    values = {
-      partition          = "aws"
-      dns_suffix         = "amazonaws.com"
-      reverse_dns_prefix = "com.amazonaws"
-    }
-  }
-
-  mock_resource "aws_iam_role" {
-    defaults = {
-      arn = "arn:aws:iam::123456789012:role/aipic-test-function"
-    }
-  }
-
-  mock_resource "aws_lambda_function" {
-    defaults = {
-      arn        = "arn:aws:lambda:eu-west-1:123456789012:function:aipic-test-function"
-      invoke_arn = "arn:aws:apigateway:eu-west-1:lambda:path/2015-03-31/functions/arn:aws:lambda:eu-west-1:123456789012:function:aipic-test-function/invocations"
-    }
-  }
-
-  mock_resource "aws_lambda_layer_version" {
-    defaults = {
-      arn = "arn:aws:lambda:eu-west-1:123456789012:layer:aipic-test-dependencies:1"
-    }
-  }
-
-  mock_resource "aws_sqs_queue" {
-    defaults = {
-      arn = "arn:aws:sqs:eu-west-1:123456789012:aipic-test-failures"
-      url = "https://sqs.eu-west-1.amazonaws.com/123456789012/aipic-test-failures"
-    }
-  }
-
-  mock_resource "aws_cloudwatch_log_group" {
-    defaults = {
-      arn = "arn:aws:logs:eu-west-1:123456789012:log-group:/aws/lambda/aipic-test"
-    }
-  }
-
-  mock_resource "aws_ssm_parameter" {
-    defaults = {
-      arn = "arn:aws:ssm:eu-west-1:123456789012:parameter/aipic-test/replicate/parameter"
-    }
-  }
-
-  mock_resource "aws_apigatewayv2_api" {
-    defaults = {
-      id            = "a1b2c3d4e5"
-      api_endpoint  = "https://a1b2c3d4e5.execute-api.eu-west-1.amazonaws.com"
-      execution_arn = "arn:aws:execute-api:eu-west-1:123456789012:a1b2c3d4e5"
-    }
-  }
-
-  mock_resource "aws_apigatewayv2_stage" {
-    defaults = {
-      invoke_url = "https://a1b2c3d4e5.execute-api.eu-west-1.amazonaws.com/"
-    }
-  }
+  source = "../../tests/terraform/mocks"
 }
 
 override_resource {
@@ -149,29 +72,7 @@ override_resource {
   }
 }
 
-variables {
-  name_prefix = "aipic-test"
-  artifacts = {
-    functions = {
-      path          = "../../dist/functions.zip"
-      sha256_base64 = "47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU="
-    }
-    dependencies_layer = {
-      path          = "../../dist/dependencies-layer.zip"
-      sha256_base64 = "n4bQgYhMfWWaL+qgxVrQFaO/TxsrC4Is0V1sFbDwCgg="
-    }
-  }
-  table_name              = "aipic-test-pics"
-  table_arn               = "arn:aws:dynamodb:eu-west-1:123456789012:table/aipic-test-pics"
-  table_stream_arn        = "arn:aws:dynamodb:eu-west-1:123456789012:table/aipic-test-pics/stream/2025-11-26T04:12:00.000"
-  bucket_name             = "aipic-test-pics-123456789012"
-  bucket_arn              = "arn:aws:s3:::aipic-test-pics-123456789012"
-  kms_key_arn             = "arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
-  graphql_url             = "https://abcdefghijklmnopqrstuvwxyz.appsync-api.eu-west-1.amazonaws.com/graphql"
-  publish_field_arn       = "arn:aws:appsync:eu-west-1:123456789012:apis/abcdefghijklmnopqrstuvwxyz/types/Mutation/fields/publish"
-  replicate_model_version = "ac732df83cea7fff18b8472768c88ad041fa750ff7682a21affe81863cbe77e4"
-  tags                    = { Project = "aipic" }
-}
+# Module inputs: tests/terraform.tfvars.
 
 run "deploy" {
   command = apply
@@ -510,6 +411,11 @@ run "iam_policies_are_least_privilege" {
       length(role.managed_policy_arns) == 0
     ])
     error_message = "Each function has its own role, assumable by Lambda only, with no managed policies."
+  }
+
+  assert {
+    condition     = output.function_role_policies == { for key, policy in aws_iam_role_policy.function : key => policy.policy } && length(output.function_role_policies) == 4
+    error_message = "function_role_policies must map each of the four functions to its role's policy."
   }
 }
 
