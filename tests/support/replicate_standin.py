@@ -25,6 +25,7 @@ import io
 import json
 import secrets
 import struct
+import textwrap
 import threading
 import time
 import zlib
@@ -67,21 +68,33 @@ def signed_webhook_headers(
     }
 
 
-def render_png(prompt: str, size: tuple[int, int] = (256, 256)) -> bytes:
-    """A real PNG whose colours and shapes follow from the prompt (same prompt, same PNG)."""
-    from PIL import Image, ImageDraw
+DEFAULT_IMAGE_SIZE = (512, 512)
+
+
+def render_png(prompt: str, size: tuple[int, int] = DEFAULT_IMAGE_SIZE) -> bytes:
+    """A real PNG drawn from the prompt (same prompt, same PNG): a two-colour gradient,
+    shapes placed by the prompt's hash, and the prompt itself as a caption."""
+    from PIL import Image, ImageDraw, ImageFont
 
     seed = hashlib.sha256(prompt.encode()).digest()
     width, height = size
-    image = Image.new("RGB", size, (seed[0], seed[1], seed[2]))
+    top, bottom = (seed[0], seed[1], seed[2]), (seed[3], seed[4], seed[5])
+    gradient = Image.linear_gradient("L").resize(size)
+    image = Image.composite(Image.new("RGB", size, bottom), Image.new("RGB", size, top), gradient)
     draw = ImageDraw.Draw(image)
     for index in range(6):
-        part = seed[3 + index * 4 : 7 + index * 4]
+        part = seed[6 + index * 4 : 10 + index * 4]
         x, y = part[0] * width // 256, part[1] * height // 256
-        radius = 8 + part[2] * min(width, height) // 512
+        radius = min(width, height) // 32 + part[2] * min(width, height) // 1536
         colour = (part[3], part[0] ^ part[2], part[1] ^ part[3])
         shape = draw.ellipse if index % 2 else draw.rectangle
         shape((x - radius, y - radius, x + radius, y + radius), fill=colour)
+    font = ImageFont.load_default(size=max(10, height // 24))
+    caption = textwrap.fill(prompt, width=max(10, width // (height // 48 + 1)))
+    _, upper, _, lower = draw.multiline_textbbox((0, 0), caption, font=font)
+    band_top = height - (lower - upper) - 24
+    draw.rectangle((0, band_top, width, height), fill=(16, 16, 16))
+    draw.multiline_text((12, band_top + 12 - upper), caption, font=font, fill=(240, 240, 240))
     buffer = io.BytesIO()
     image.save(buffer, format="PNG")
     return buffer.getvalue()
@@ -164,7 +177,7 @@ class ReplicateStandIn(LocalHttpServer):
         *,
         outcome: str = "succeeded",
         error: Any = "CUDA out of memory",
-        image_size: tuple[int, int] = (256, 256),
+        image_size: tuple[int, int] = DEFAULT_IMAGE_SIZE,
         large_image_bytes: int | None = None,
         content_type: str = "image/png",
         send_content_length: bool = True,
