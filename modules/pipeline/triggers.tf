@@ -86,16 +86,18 @@ resource "aws_lambda_event_source_mapping" "publish" {
   maximum_retry_attempts         = 3
   maximum_record_age_in_seconds  = 3600
 
-  # Only picture items (quota counters have no completionStatus) that were
-  # created or changed; the handler compares old and new status itself because
-  # stream filters cannot compare the two images.
+  # Only changes that leave a picture in a published status: a new item is
+  # always STARTED (never published) and quota counters have no
+  # completionStatus, so neither invokes publish. Stream filters cannot compare
+  # the old and new images, so the handler still skips updates that kept the
+  # status (webhook attempt counts).
   filter_criteria {
     filter {
       pattern = jsonencode({
-        eventName = ["INSERT", "MODIFY"]
+        eventName = ["MODIFY"]
         dynamodb = {
           NewImage = {
-            completionStatus = { S = [{ exists = true }] }
+            completionStatus = { S = ["PROCESSING", "COMPLETED", "FAILED"] }
           }
         }
       })

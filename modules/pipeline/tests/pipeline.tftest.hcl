@@ -518,10 +518,10 @@ run "stream_mapping_retries_records_boundedly" {
 
   assert {
     condition = [for filter in aws_lambda_event_source_mapping.publish.filter_criteria[0].filter : jsondecode(filter.pattern)] == [{
-      eventName = ["INSERT", "MODIFY"]
-      dynamodb  = { NewImage = { completionStatus = { S = [{ exists = true }] } } }
+      eventName = ["MODIFY"]
+      dynamodb  = { NewImage = { completionStatus = { S = ["PROCESSING", "COMPLETED", "FAILED"] } } }
     }]
-    error_message = "Only inserted/modified picture items (with a completionStatus) may reach publish."
+    error_message = "Only updates leaving a picture PROCESSING, COMPLETED or FAILED may reach publish."
   }
 }
 
