@@ -14,9 +14,10 @@ PROMPT ?= a lighthouse at dawn, oil painting
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
 
-$(VENV)/.installed: requirements.txt requirements-dev.txt
-	test -x $(PY) || "$$(tests/tools/find-python.sh)" -m venv $(VENV)
+$(VENV)/.installed: requirements.txt requirements-dev.txt pyproject.toml
+	test -x $(PY) || "$$(local/tools/find-python.sh)" -m venv $(VENV)
 	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check --no-deps -e .
 	touch $@
 
 venv: $(VENV)/.installed ## Create the Python virtual environment
@@ -28,7 +29,7 @@ node_modules/.installed: package.json package-lock.json
 node: node_modules/.installed ## Install the pinned npm dev dependencies (eslint, AppSync plugin)
 
 $(CHECKOV_VENV)/.installed: requirements-checkov.txt
-	test -x $(CHECKOV_VENV)/bin/python || "$$(tests/tools/find-python.sh)" -m venv $(CHECKOV_VENV)
+	test -x $(CHECKOV_VENV)/bin/python || "$$(local/tools/find-python.sh)" -m venv $(CHECKOV_VENV)
 	$(CHECKOV_VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements-checkov.txt
 	touch $@
 
@@ -56,7 +57,7 @@ checkov: $(CHECKOV_VENV)/.installed ## checkov over the whole tree, zero failed 
 test: lint test-python lint-resolvers test-terraform checkov ## Everything CI runs
 
 demo: venv node ## Generate one picture end to end locally: make demo PROMPT="..."
-	$(PY) -m tests.demo --prompt "$(PROMPT)" $(DEMO_ARGS)
+	$(PY) -m local.demo --prompt "$(PROMPT)" $(DEMO_ARGS)
 
 bench: venv build ## Benchmarks whose figures the README quotes
 	$(PY) tests/benchmark.py

@@ -76,12 +76,6 @@ DUMMY_SETTINGS = {
 }
 
 
-def repo_on_path() -> None:
-    """The script runs as ``tests/benchmark.py``; the shared stand-ins live in ``tests``."""
-    if str(REPO_ROOT) not in sys.path:
-        sys.path.insert(0, str(REPO_ROOT))
-
-
 def lambda_environment(**extra: str) -> dict[str, str]:
     return {
         **os.environ,
@@ -174,7 +168,7 @@ def start_prediction(replicate: Any) -> dict[str, Any]:
     """Create a prediction on the stand-in (no webhook: the benchmark delivers it)."""
     import requests
 
-    from tests.support.replicate_standin import MODEL_VERSION
+    from local.replicate.standin import MODEL_VERSION
 
     response = requests.post(
         f"{replicate.base_url}/predictions",
@@ -235,8 +229,8 @@ def webhook_child(plan: dict[str, Any]) -> None:
     """In a fresh interpreter: warm up, then measure each streamed image's RSS growth."""
     import aipic.handlers.webhook as webhook
 
-    from tests.support.aws_events import api_gateway_v2_event, lambda_context
-    from tests.support.replicate_standin import signed_webhook_headers
+    from local.replicate.standin import signed_webhook_headers
+    from local.runtime.events import api_gateway_v2_event, lambda_context
 
     def invoke(pic_id: str, body_text: str) -> None:
         body = body_text.encode()
@@ -283,8 +277,8 @@ class MemoryFigure:
 
 
 def webhook_memory_figures() -> tuple[list[MemoryFigure], int]:
-    from tests.support.moto_server import MotoServer
-    from tests.support.replicate_standin import ReplicateStandIn
+    from local.emulator.server import MotoServer
+    from local.replicate.standin import ReplicateStandIn
 
     secret = "whsec_" + base64.b64encode(hashlib.sha256(b"benchmark").digest()).decode()
     # One stand-in per image size: it serves each prediction's file as a generated PNG
@@ -411,7 +405,6 @@ def main() -> int:
     )
     parser.add_argument("--webhook-child", help=argparse.SUPPRESS)
     arguments = parser.parse_args()
-    repo_on_path()
     if arguments.webhook_child:
         webhook_child(json.loads(arguments.webhook_child))
         return 0

@@ -19,10 +19,10 @@ import pytest
 from aipic import coldstart
 from moto import mock_aws
 
-from tests.support.appsync_standin import AppSyncStandIn
-from tests.support.aws_events import DynamoDBStreamReader
+from local.appsync.standin import AppSyncStandIn
+from local.replicate.standin import MODEL_VERSION, ReplicateStandIn
+from local.runtime.events import DynamoDBStreamReader
 from tests.support.pics_table import create_pics_table
-from tests.support.replicate_standin import MODEL_VERSION, ReplicateStandIn
 
 REGION = "us-east-1"
 TABLE_NAME = "aipic-test-pics"

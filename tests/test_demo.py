@@ -1,4 +1,4 @@
-"""The local demo (``python -m tests.demo``, what ``make demo`` runs), as a user runs it.
+"""The local demo (``python -m local.demo``, what ``make demo`` runs), as a user runs it.
 
 Each test starts the demo as a subprocess and asserts on what it leaves behind: its exit
 status, the PNGs, the events the subscribers received (``--events-json``), and that no
@@ -19,11 +19,11 @@ from typing import Any
 import pytest
 from PIL import Image
 
-from tests.demo.errors import EXIT_SETUP_FAILED, EXIT_TIMEOUT
-from tests.demo.pipeline import HOPS
-from tests.demo.terraform import _resource_type
-from tests.support.local_server import free_port, port_is_listening
-from tests.support.replicate_standin import render_png
+from local.demo.errors import EXIT_SETUP_FAILED, EXIT_TIMEOUT
+from local.demo.pipeline import HOPS
+from local.demo.terraform import _resource_type
+from local.net import free_port, port_is_listening
+from local.replicate.standin import render_png
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 PROMPTS = ("a lighthouse at dawn, oil painting", "a red fox in fresh snow")
@@ -36,7 +36,7 @@ needs_tools = pytest.mark.skipif(
 
 def run_demo(*arguments: str, timeout: float = 240) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "tests.demo", *arguments],
+        [sys.executable, "-m", "local.demo", *arguments],
         cwd=REPO_ROOT,
         capture_output=True,
         text=True,

@@ -14,11 +14,11 @@ from collections.abc import Iterator
 import pytest
 from aipic.handlers import generate, on_upload, publish, webhook
 
+from local.appsync.standin import AppSyncStandIn
+from local.replicate.standin import ReplicateStandIn, render_png
+from local.runtime.events import lambda_context, s3_object_created_event
+from local.runtime.http_api import HttpApiGateway
 from tests.conftest import OWNER, AwsAccount
-from tests.support.appsync_standin import AppSyncStandIn
-from tests.support.aws_events import lambda_context, s3_object_created_event
-from tests.support.http_api_gateway import HttpApiGateway
-from tests.support.replicate_standin import ReplicateStandIn, render_png
 
 PIC_ID = "e2e0c1d2-3b4a-4c5d-9e6f-7a8b9c0d1e2f"
 PROMPT = "a lighthouse at dawn, oil painting"

@@ -6,10 +6,10 @@ import pytest
 from aipic.handlers import generate
 from aipic.replicate import BACKOFF_CAP_SECONDS
 
+from local.net import free_port
+from local.replicate.standin import MODEL_VERSION, ReplicateStandIn
+from local.runtime.events import lambda_context
 from tests.conftest import OWNER, PUBLIC_WEBHOOK_URL, REPLICATE_TOKEN, TOKEN_PARAMETER, AwsAccount
-from tests.support.aws_events import lambda_context
-from tests.support.local_server import free_port
-from tests.support.replicate_standin import MODEL_VERSION, ReplicateStandIn
 
 PIC_ID = "5f0c6a52-3c1e-4f7e-9d0b-6a1f2e3d4c5b"
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from aipic.handlers import on_upload
 
+from local.runtime.events import lambda_context, s3_object_created_event
 from tests.conftest import OWNER, AwsAccount
-from tests.support.aws_events import lambda_context, s3_object_created_event
 
 PIC_ID = "2b7e151a-28ae-4d2a-a6ab-f7158809cf4f"
 KEY = f"pics/{OWNER}/{PIC_ID}.webp"

@@ -11,9 +11,9 @@ from aipic.appsync import PUBLISH_MUTATION
 from aipic.handlers import publish
 from aipic.pics import pics_repository
 
+from local.appsync.standin import AppSyncStandIn
+from local.runtime.events import DynamoDBStreamReader, lambda_context
 from tests.conftest import OWNER, AwsAccount
-from tests.support.appsync_standin import AppSyncStandIn
-from tests.support.aws_events import DynamoDBStreamReader, lambda_context
 
 PIC_ID = "c9a1e5f0-1d2b-4c3e-8f4a-5b6c7d8e9f00"
 

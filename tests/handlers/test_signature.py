@@ -18,7 +18,7 @@ from aipic.signature import (
     verify_signature,
 )
 
-from tests.support.replicate_standin import signed_webhook_headers
+from local.replicate.standin import signed_webhook_headers
 
 SECRET = "whsec_" + base64.b64encode(b"0123456789abcdef0123456789abcdef").decode()
 BODY = b'{"id":"p1","status":"succeeded"}'

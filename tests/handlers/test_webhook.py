@@ -8,6 +8,12 @@ import time
 import pytest
 from aipic.handlers.webhook import MAX_TRANSIENT_FAILURES
 
+from local.replicate.standin import (
+    ReplicateStandIn,
+    large_png_size,
+    render_png,
+    signed_webhook_headers,
+)
 from tests.conftest import OWNER, SECRET_PARAMETER, WEBHOOK_SECRET, AwsAccount
 from tests.handlers.webhook_support import (
     PIC_ID,
@@ -15,12 +21,6 @@ from tests.handlers.webhook_support import (
     call_webhook,
     processing_pic,
     webhook_event,
-)
-from tests.support.replicate_standin import (
-    ReplicateStandIn,
-    large_png_size,
-    render_png,
-    signed_webhook_headers,
 )
 
 PNG_KEY = f"pics/{OWNER}/{PIC_ID}.png"

@@ -14,6 +14,8 @@ from collections.abc import Iterator
 import boto3
 import pytest
 
+from local.emulator.server import MotoServer
+from local.replicate.standin import ReplicateStandIn, large_png_size
 from tests.conftest import (
     OWNER,
     REGION,
@@ -23,9 +25,7 @@ from tests.conftest import (
     handler_environment,
 )
 from tests.handlers.webhook_support import PIC_ID, call_webhook, start_prediction, webhook_event
-from tests.support.moto_server import MotoServer
 from tests.support.pics_table import create_pics_table
-from tests.support.replicate_standin import ReplicateStandIn, large_png_size
 
 IMAGE_BYTES = 64 * 1024 * 1024
 ALLOWED_GROWTH_BYTES = 16 * 1024 * 1024

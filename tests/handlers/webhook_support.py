@@ -8,9 +8,9 @@ from typing import Any
 import requests
 from aipic.handlers import webhook
 
+from local.replicate.standin import ReplicateStandIn, signed_webhook_headers
+from local.runtime.events import api_gateway_v2_event, lambda_context
 from tests.conftest import WEBHOOK_SECRET, AwsAccount
-from tests.support.aws_events import api_gateway_v2_event, lambda_context
-from tests.support.replicate_standin import ReplicateStandIn, signed_webhook_headers
 
 PIC_ID = "8d3f2b1a-6c4e-4a9b-8f7d-1e2c3b4a5d6e"
 PROMPT = "a red fox in fresh snow"

@@ -11,7 +11,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from tests.support.appsync_executor import (
+from local.appsync.executor import (
     RESOLVERS_DIR,
     AppSyncExecutor,
     Evaluation,

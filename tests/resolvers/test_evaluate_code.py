@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from tests.support.appsync_executor import RESOLVERS_DIR, cognito_identity
+from local.appsync.executor import RESOLVERS_DIR, cognito_identity
 
 from .conftest import HandlerRunner
 

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from tests.support.appsync_executor import Evaluation, cognito_identity
+from local.appsync.executor import Evaluation, cognito_identity
 
 from .conftest import HandlerRunner
 

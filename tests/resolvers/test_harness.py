@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from tests.support.appsync_executor import (
+from local.appsync.executor import (
     RESOLVERS,
     AppSyncExecutor,
     NodeResolverRuntime,

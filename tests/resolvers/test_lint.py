@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.appsync_executor import REPO_ROOT, RESOLVERS_DIR, substitute_daily_quota
+from local.appsync.executor import REPO_ROOT, RESOLVERS_DIR, substitute_daily_quota
 
 ESLINT = REPO_ROOT / "node_modules" / "eslint" / "bin" / "eslint.js"
 LINT_TIMEOUT_SECONDS = 120

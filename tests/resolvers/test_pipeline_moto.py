@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from tests.support.appsync_executor import (
+from local.appsync.executor import (
     AppSyncExecutor,
     LambdaInvocation,
     cognito_identity,

@@ -9,7 +9,7 @@ from pathlib import Path
 import graphql
 import pytest
 
-from tests.support.appsync_executor import RESOLVERS, RESOLVERS_DIR, AuthMode
+from local.appsync.executor import RESOLVERS, RESOLVERS_DIR, AuthMode
 
 SCHEMA_PATH = Path(__file__).resolve().parents[2] / "schema.graphql"
 

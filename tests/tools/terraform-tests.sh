@@ -12,7 +12,7 @@ repo_root="$PWD"
 
 export TF_IN_AUTOMATION=1
 export TF_INPUT=0
-TF_CLI_CONFIG_FILE="$(tests/tools/terraform-cli-config.sh)"
+TF_CLI_CONFIG_FILE="$(local/tools/terraform-cli-config.sh)"
 export TF_CLI_CONFIG_FILE
 # A filesystem mirror is linked into each .terraform directory as it is; only a
 # registry download (no mirror) is worth sharing between directories.

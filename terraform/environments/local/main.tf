@@ -4,7 +4,7 @@
 # - modules/auth: moto answers the identity-pool roles attachment with a 500;
 # - modules/pipeline's Lambda triggers: with a stream mapping or an S3 -> Lambda
 #   notification moto tries to run the function in Docker and drops the records,
-#   so the demo (tests/demo) delivers those events to the handlers itself;
+#   so the demo (local/demo) delivers those events to the handlers itself;
 # - modules/api: moto has no AppSync data sources, functions or resolvers, so
 #   the demo runs the resolvers under Node (tests/support/appsync_executor.py).
 

@@ -16,8 +16,8 @@ from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import urlsplit
 
-from tests.support.aws_events import WEBHOOK_ROUTE_KEY, api_gateway_v2_event, lambda_context
-from tests.support.local_server import LocalHttpServer
+from local.net import LocalHttpServer
+from local.runtime.events import WEBHOOK_ROUTE_KEY, api_gateway_v2_event, lambda_context
 
 LambdaHandler = Callable[[dict[str, Any], Any], dict[str, Any]]
 

@@ -22,7 +22,7 @@ import urllib.request
 from collections.abc import Callable
 from typing import IO, Self
 
-from tests.support.local_server import LOOPBACK, free_port
+from local.net import LOOPBACK, free_port
 
 _PR_SET_PDEATHSIG = 1
 

@@ -38,7 +38,7 @@ from urllib.parse import urlsplit
 
 import requests
 
-from tests.support.local_server import LocalHttpServer
+from local.net import LocalHttpServer
 
 MODEL_VERSION = "39ed52f2a78e934b3ba6e2a89f5b1c712de7dfea535525255b1aa35c5565e08b"
 DEFAULT_WEBHOOK_SECRET = "whsec_" + base64.b64encode(b"local-stand-in-signing-key-32byt").decode()

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import json
 import os
-import sys
 import threading
 import time
 import uuid
@@ -27,12 +26,11 @@ from typing import Any
 
 import boto3
 
-from tests.demo.deadline import Deadline
-from tests.demo.errors import PictureOutcomeError
-from tests.demo.progress import Progress
-from tests.demo.terraform import LocalEnvironment
+from local.demo.deadline import Deadline
+from local.demo.errors import PictureOutcomeError
+from local.demo.progress import Progress
+from local.demo.terraform import LocalEnvironment
 
-LAMBDA_SOURCE = Path(__file__).resolve().parents[2] / "lambda_src"
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 FINAL_STATUSES = frozenset({"COMPLETED", "FAILED"})
 PICTURE_PREFIX = "pics/"
@@ -153,16 +151,14 @@ class PictureRun:
 
     def _start(self) -> None:
         # Imported only now: the environment they read is set by the caller.
-        if str(LAMBDA_SOURCE) not in sys.path:  # as pytest's pythonpath does
-            sys.path.insert(0, str(LAMBDA_SOURCE))
         from aipic import coldstart
         from aipic.handlers import generate, on_upload, publish, webhook
 
-        from tests.support.appsync_executor import AppSyncExecutor
-        from tests.support.appsync_standin import AppSyncStandIn
-        from tests.support.aws_events import DynamoDBStreamReader, lambda_context
-        from tests.support.http_api_gateway import HttpApiGateway
-        from tests.support.replicate_standin import ReplicateStandIn
+        from local.appsync.executor import AppSyncExecutor
+        from local.appsync.standin import AppSyncStandIn
+        from local.replicate.standin import ReplicateStandIn
+        from local.runtime.events import DynamoDBStreamReader, lambda_context
+        from local.runtime.http_api import HttpApiGateway
 
         settings = self.settings
         self._lambda_context = lambda_context
@@ -263,7 +259,7 @@ class PictureRun:
 
     def subscribe_users(self) -> None:
         """Each user runs the ``subscribe`` resolver; AppSync keeps its filter."""
-        from tests.support.appsync_executor import cognito_identity
+        from local.appsync.executor import cognito_identity
 
         for picture in self.pictures:
             answer = self.executor.execute("subscribe", {}, cognito_identity(picture.sub))
@@ -275,7 +271,7 @@ class PictureRun:
             )
 
     def _deliver_to_subscribers(self, event: Any) -> None:
-        from tests.support.appsync_executor import subscription_filter_matches
+        from local.appsync.executor import subscription_filter_matches
 
         fields = {"owner": event.owner, "data": json.dumps(event.data)}
         reached = [
@@ -323,7 +319,7 @@ class PictureRun:
             raise PictureOutcomeError(f"createAIPic gave no picture for {', '.join(missing)}")
 
     def _create(self, picture: Picture) -> None:
-        from tests.support.appsync_executor import AppSyncError, cognito_identity
+        from local.appsync.executor import AppSyncError, cognito_identity
 
         picture.started_at = time.monotonic()
         identity = cognito_identity(picture.sub, picture.user)
@@ -362,7 +358,7 @@ class PictureRun:
 
     def _deliver_uploads(self) -> None:
         """S3 → on_upload: one ObjectCreated notification per new object under pics/."""
-        from tests.support.aws_events import s3_object_created_record
+        from local.runtime.events import s3_object_created_record
 
         bucket = self.environment.bucket_name
         listing = self._s3.list_objects_v2(Bucket=bucket, Prefix=PICTURE_PREFIX)
@@ -464,7 +460,7 @@ class PictureRun:
 def handler_environment(settings: DemoSettings, environment: LocalEnvironment) -> dict[str, str]:
     """What the Lambda functions would get from modules/pipeline (lambda_src/README.md),
     pointed at moto; the stand-ins' URLs are added once they listen."""
-    from tests.support.replicate_standin import MODEL_VERSION
+    from local.replicate.standin import MODEL_VERSION
 
     return {
         "AWS_ENDPOINT_URL": settings.moto_url,

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Writes a Terraform CLI configuration that installs providers from the
 # filesystem mirror shipped with the machine image (no registry access here),
-# and prints its path: export TF_CLI_CONFIG_FILE="$(tests/tools/terraform-cli-config.sh)".
+# and prints its path: export TF_CLI_CONFIG_FILE="$(local/tools/terraform-cli-config.sh)".
 # Without a mirror the configuration is empty, so Terraform uses the registry.
 set -euo pipefail
 repo_root="$(cd "$(dirname "$0")/../.." && pwd)"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 
-from tests.demo.errors import DemoTimeoutError
+from local.demo.errors import DemoTimeoutError
 
 
 class Deadline:

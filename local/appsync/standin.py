@@ -27,7 +27,7 @@ from graphql import build_schema, parse, validate
 from graphql.error import GraphQLError
 from graphql.language import FieldNode, OperationDefinitionNode, OperationType
 
-from tests.support.local_server import LocalHttpServer
+from local.net import LocalHttpServer
 
 PUBLISH_SCHEMA = build_schema(
     """

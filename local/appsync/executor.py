@@ -1,7 +1,7 @@
 """Runs the API's APPSYNC_JS resolvers the way AppSync does, against a real DynamoDB API.
 
 Each handler (`request`/`response`) is evaluated under Node by
-`tests/resolvers/harness.mjs`; the request a handler returns is carried out here:
+`local/appsync/harness.mjs`; the request a handler returns is carried out here:
 DynamoDB requests become the equivalent boto3 DynamoDB call (moto in tests and in
 the local demo, so a real DynamoDB implementation checks every expression), Lambda
 `Invoke` calls a Python callable, and NONE passes the payload through. The outcome
@@ -42,7 +42,7 @@ from botocore.exceptions import ClientError
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 RESOLVERS_DIR = REPO_ROOT / "modules" / "api" / "resolvers"
-HARNESS = REPO_ROOT / "tests" / "resolvers" / "harness.mjs"
+HARNESS = Path(__file__).resolve().parent / "harness.mjs"
 OWNER_INDEX_NAME = "byOwner"
 
 # The line modules/api rewrites with var.daily_picture_quota (same pattern as its replace()).

@@ -1,4 +1,4 @@
-"""``python -m tests.demo``: the command line, the steps in order, the summary."""
+"""``python -m local.demo``: the command line, the steps in order, the summary."""
 
 from __future__ import annotations
 
@@ -14,12 +14,12 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
-from tests.demo.deadline import Deadline
-from tests.demo.errors import EXIT_INTERRUPTED, EXIT_OK, DemoError, SetupError
-from tests.demo.pipeline import HOPS, DemoSettings, PictureRun, handler_environment
-from tests.demo.progress import Progress
-from tests.demo.terraform import LocalEnvironment, LocalTerraform
-from tests.support.moto_server import MotoServer, MotoServerError, PortInUseError
+from local.demo.deadline import Deadline
+from local.demo.errors import EXIT_INTERRUPTED, EXIT_OK, DemoError, SetupError
+from local.demo.pipeline import HOPS, DemoSettings, PictureRun, handler_environment
+from local.demo.progress import Progress
+from local.demo.terraform import LocalEnvironment, LocalTerraform
+from local.emulator.server import MotoServer, MotoServerError, PortInUseError
 
 REGION = "us-east-1"
 NAME_PREFIX = "aipic-local"
@@ -31,7 +31,7 @@ DEFAULT_TIMEOUT_SECONDS = 180.0
 
 def parse_arguments(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
-        prog="python -m tests.demo",
+        prog="python -m local.demo",
         description="Generate pictures end to end on this machine: moto's server, this "
         "project's Terraform, the real resolvers and Lambda handlers, local stand-ins for "
         "Replicate, the webhook's HTTP API and AppSync. No AWS account needed.",

@@ -24,13 +24,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from tests.demo.deadline import Deadline
-from tests.demo.errors import DemoTimeoutError, SetupError
+from local.demo.deadline import Deadline
+from local.demo.errors import DemoTimeoutError, SetupError
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 LOCAL_ROOT = REPO_ROOT / "terraform" / "environments" / "local"
 MODULES_DIR = REPO_ROOT / "modules"
-CLI_CONFIG_SCRIPT = REPO_ROOT / "tests" / "tools" / "terraform-cli-config.sh"
+CLI_CONFIG_SCRIPT = REPO_ROOT / "local" / "tools" / "terraform-cli-config.sh"
 DATA_DIR = REPO_ROOT / ".tfcli" / "local-demo"
 SKIPPED_RESOURCE_TYPES = {
     # The provider (5.100) waits a fixed ~55 s after writing lifecycle rules, until ten

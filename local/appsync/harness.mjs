@@ -9,7 +9,7 @@
 //        {"earlyReturn": ..., ...}                                    runtime.earlyReturn
 // `effects` records what the handler did besides returning: the subscription
 // filter it set, errors it appended, how many ids it drew.
-// Usage: echo '{"file": ..., "fn": ..., "ctx": ...}' | node tests/resolvers/harness.mjs
+// Usage: echo '{"file": ..., "fn": ..., "ctx": ...}' | node local/appsync/harness.mjs
 import { register } from 'node:module';
 import { createInterface } from 'node:readline';
 import { statSync } from 'node:fs';

@@ -1,0 +1,3 @@
+from local.demo.cli import main
+
+raise SystemExit(main())

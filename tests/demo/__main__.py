@@ -1,3 +1,0 @@
-from tests.demo.cli import main
-
-raise SystemExit(main())
