@@ -38,6 +38,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from boto3.dynamodb.types import TypeDeserializer
+from botocore.client import BaseClient
 from botocore.exceptions import ClientError
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -257,7 +258,7 @@ class NodeResolverRuntime:
         self._lock = threading.Lock()
         # A file, not a pipe: Node's warnings can never fill a buffer and block it.
         self._stderr: IO[bytes] = tempfile.TemporaryFile()  # noqa: SIM115 - closed in close()
-        self._process = subprocess.Popen(
+        self._process = subprocess.Popen(  # noqa: S603 - node + our harness, no shell
             [node, str(harness)],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
@@ -428,7 +429,7 @@ def _check_fields(request: Mapping[str, Json], allowed: set[str]) -> None:
 class DynamoDbDataSource:
     """The pics table as an AppSync DynamoDB data source, backed by a boto3 client."""
 
-    def __init__(self, client: Any, table_name: str) -> None:
+    def __init__(self, client: BaseClient, table_name: str) -> None:
         self._client = client
         self._table_name = table_name
         self._token_key = secrets.token_bytes(32)
@@ -661,7 +662,7 @@ class AppSyncExecutor:
 
     def __init__(
         self,
-        dynamodb_client: Any,
+        dynamodb_client: BaseClient,
         table_name: str,
         *,
         lambda_invoker: LambdaInvoker | None = None,
@@ -828,7 +829,7 @@ class AppSyncExecutor:
         self.lambda_invocations.append(LambdaInvocation(payload, invocation_type))
         try:
             result = self._lambda_invoker(payload, invocation_type)
-        except Exception as error:  # the function failed: AppSync hands the response ctx.error
+        except Exception as error:  # noqa: BLE001 - any function error: AppSync hands it to ctx.error
             return None, AppSyncError(str(error), "Lambda:Unhandled")
         return (None if invocation_type == "Event" else result), None
 

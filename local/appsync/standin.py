@@ -25,7 +25,7 @@ from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 from graphql import build_schema, parse, validate
 from graphql.error import GraphQLError
-from graphql.language import FieldNode, OperationDefinitionNode, OperationType
+from graphql.language import FieldNode, OperationDefinitionNode, OperationType, VariableNode
 
 from local.net import LocalHttpServer
 
@@ -154,7 +154,7 @@ class AppSyncStandIn(LocalHttpServer):
         return None if expected == match["signature"] else "signature does not match"
 
 
-def parse_publish(payload: Any) -> tuple[str, dict[str, Any]]:
+def parse_publish(payload: object) -> tuple[str, dict[str, Any]]:
     """(owner, data) from a GraphQL request body; raises GraphQLError when it is not one."""
     if not isinstance(payload, dict) or not isinstance(payload.get("query"), str):
         raise GraphQLError("request body must be a JSON object with a query")
@@ -171,10 +171,10 @@ def parse_publish(payload: Any) -> tuple[str, dict[str, Any]]:
         raise GraphQLError(f"expected the publish mutation, got {field.name.value}")
     variables = payload.get("variables") or {}
     arguments: dict[str, Any] = {}
-    for argument in field.arguments:
+    for argument in field.arguments or ():
         value = argument.value
-        if value.kind == "variable":
-            arguments[argument.name.value] = variables.get(value.name.value)  # type: ignore[attr-defined]
+        if isinstance(value, VariableNode):
+            arguments[argument.name.value] = variables.get(value.name.value)
         else:
             arguments[argument.name.value] = getattr(value, "value", None)
     owner, data = arguments.get("owner"), arguments.get("data")
@@ -190,10 +190,10 @@ def parse_publish(payload: Any) -> tuple[str, dict[str, Any]]:
 class _AppSyncRequestHandler(BaseHTTPRequestHandler):
     server_version = "AppSyncStandIn/1.0"
 
-    def log_message(self, format: str, *args: Any) -> None:
+    def log_message(self, format: str, *args: object) -> None:
         return
 
-    def _send_json(self, status: int, payload: Any) -> None:
+    def _send_json(self, status: int, payload: object) -> None:
         body = json.dumps(payload).encode()
         self.send_response(status)
         self.send_header("Content-Type", "application/json")
@@ -234,8 +234,11 @@ class _AppSyncRequestHandler(BaseHTTPRequestHandler):
             return
         if data.get("id") in standin.graphql_errors_for_pic_ids:
             standin._reject(200, f"configured to answer GraphQL errors for {data.get('id')}")
-            error = {"errorType": "DynamoDB:ConditionalCheckFailedException", "message": "stand-in"}
-            self._send_json(200, {"data": {"publish": None}, "errors": [error]})
+            refusal = {
+                "errorType": "DynamoDB:ConditionalCheckFailedException",
+                "message": "stand-in",
+            }
+            self._send_json(200, {"data": {"publish": None}, "errors": [refusal]})
             return
         standin._accept(PublishedEvent(owner=owner, data=data, received_at=time.time()))
         self._send_json(200, {"data": {"publish": {"owner": owner, "data": json.dumps(data)}}})

@@ -25,7 +25,7 @@ REGION = "us-east-1"
 NAME_PREFIX = "aipic-local"
 # Fake credentials: moto accepts any, and the AppSync stand-in checks SigV4 with these.
 FAKE_ACCESS_KEY_ID = "AKIALOCALDEMO0000000"
-FAKE_SECRET_ACCESS_KEY = "local-demo-secret-access-key-not-a-real-one"
+FAKE_SECRET_ACCESS_KEY = "local-demo-secret-access-key-not-a-real-one"  # noqa: S105 - fake
 DEFAULT_TIMEOUT_SECONDS = 180.0
 
 

@@ -22,7 +22,10 @@ from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
+
+if TYPE_CHECKING:
+    from local.appsync.standin import PublishedEvent
 
 import boto3
 
@@ -162,8 +165,12 @@ class PictureRun:
 
         settings = self.settings
         self._lambda_context = lambda_context
-        self._handlers = {"generate": generate.handler, "on_upload": on_upload.handler}
-        self._publish = publish.handler
+        # The context is local.runtime.events.LambdaContext, duck-typed like Lambda's.
+        self._handlers: dict[str, Callable[..., Any]] = {
+            "generate": generate.handler,
+            "on_upload": on_upload.handler,
+        }
+        self._publish: Callable[..., Any] = publish.handler
         self.replicate = self._stack.enter_context(
             ReplicateStandIn(
                 settings.webhook_secret,
@@ -222,7 +229,7 @@ class PictureRun:
     def _timed_webhook(
         self, handler: Callable[[dict[str, Any], Any], dict[str, Any]]
     ) -> Callable[[dict[str, Any], Any], dict[str, Any]]:
-        def run(event: dict[str, Any], context: Any) -> dict[str, Any]:
+        def run(event: dict[str, Any], context: object) -> dict[str, Any]:
             pic_id = (event.get("queryStringParameters") or {}).get("id")
             with self._timed("webhook", pic_id):
                 return handler(event, context)
@@ -231,10 +238,10 @@ class PictureRun:
 
     # ------------------------------------------------------------ Lambda invocations
 
-    def _invoke_lambda(self, payload: Any, invocation_type: str) -> Any:
+    def _invoke_lambda(self, payload: object, invocation_type: str) -> object:
         """The createAIPic pipeline's Lambda data source: the generate function."""
         if invocation_type != "Event":
-            return self._run_generate(payload)
+            return self._run_generate(cast(dict[str, Any], payload))
         thread = threading.Thread(
             target=self._run_generate, args=(payload,), name="generate", daemon=True
         )
@@ -242,11 +249,11 @@ class PictureRun:
         thread.start()
         return None
 
-    def _run_generate(self, payload: dict[str, Any]) -> Any:
+    def _run_generate(self, payload: dict[str, Any]) -> object:
         try:
             with self._timed("generate", payload.get("id")):
                 return self._handlers["generate"](payload, self._lambda_context("aipic-generate"))
-        except Exception as error:  # an async invoke's failure goes to its destination
+        except Exception as error:  # noqa: BLE001 - an async invoke's failure goes to its destination
             with self._lock:
                 self._generate_errors.append(f"generate failed for {payload.get('id')}: {error}")
             return None
@@ -270,7 +277,7 @@ class PictureRun:
                 Subscriber(picture.user, picture.sub, answer.subscription_filter)
             )
 
-    def _deliver_to_subscribers(self, event: Any) -> None:
+    def _deliver_to_subscribers(self, event: PublishedEvent) -> None:
         from local.appsync.executor import subscription_filter_matches
 
         fields = {"owner": event.owner, "data": json.dumps(event.data)}

@@ -106,7 +106,7 @@ class LocalTerraform:
     def _cli_config() -> str:
         """The CLI configuration that installs the provider from the machine's mirror."""
         try:
-            result = subprocess.run(
+            result = subprocess.run(  # noqa: S603 - our script, no shell
                 [str(CLI_CONFIG_SCRIPT)], capture_output=True, text=True, timeout=60, check=True
             )
         except (OSError, subprocess.SubprocessError) as error:
@@ -117,7 +117,7 @@ class LocalTerraform:
         command = [self._terraform, f"-chdir={LOCAL_ROOT}", *arguments]
         timeout = self._deadline.check(f"starting terraform {step}")
         # Its own process group, so stopping it also stops the provider plugins it started.
-        process = subprocess.Popen(
+        process = subprocess.Popen(  # noqa: S603 - terraform argv, no shell
             command,
             env=self._env,
             stdin=subprocess.DEVNULL,

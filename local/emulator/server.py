@@ -86,7 +86,7 @@ class MotoServer:
     def start(self) -> Self:
         # A file, not a pipe: a chatty server can never fill a pipe and stall.
         self._log = tempfile.TemporaryFile(prefix="aipic-moto-")  # noqa: SIM115 - closed in stop()
-        self._process = subprocess.Popen(
+        self._process = subprocess.Popen(  # noqa: S603 - our interpreter, fixed argv
             [sys.executable, "-m", "moto.server", "-H", LOOPBACK, "-p", str(self.port)],
             stdin=subprocess.DEVNULL,
             stdout=self._log,

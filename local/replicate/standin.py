@@ -150,7 +150,7 @@ class ReceivedRequest:
     headers: dict[str, str]
     body: bytes
 
-    def json(self) -> Any:
+    def json(self) -> object:
         return json.loads(self.body)
 
 
@@ -176,7 +176,7 @@ class ReplicateStandIn(LocalHttpServer):
         webhook_secret: str = DEFAULT_WEBHOOK_SECRET,
         *,
         outcome: str = "succeeded",
-        error: Any = "CUDA out of memory",
+        error: object = "CUDA out of memory",
         image_size: tuple[int, int] = DEFAULT_IMAGE_SIZE,
         large_image_bytes: int | None = None,
         content_type: str = "image/png",
@@ -341,7 +341,7 @@ class _ReplicateRequestHandler(BaseHTTPRequestHandler):
     def standin(self) -> ReplicateStandIn:
         return self.server.owner  # type: ignore[attr-defined,no-any-return]
 
-    def log_message(self, format: str, *args: Any) -> None:
+    def log_message(self, format: str, *args: object) -> None:
         return
 
     def _record(self, body: bytes = b"") -> None:
@@ -349,7 +349,9 @@ class _ReplicateRequestHandler(BaseHTTPRequestHandler):
         with self.standin._lock:
             self.standin.requests.append(ReceivedRequest(self.command, self.path, headers, body))
 
-    def _send_json(self, status: int, payload: Any, headers: dict[str, str] | None = None) -> None:
+    def _send_json(
+        self, status: int, payload: object, headers: dict[str, str] | None = None
+    ) -> None:
         body = json.dumps(payload).encode()
         self.send_response(status)
         self.send_header("Content-Type", "application/json")

@@ -16,6 +16,8 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qsl, quote_plus
 
+from botocore.client import BaseClient
+
 WEBHOOK_ROUTE_KEY = "POST /webhooks/replicate"
 ACCOUNT_ID = "123456789012"
 
@@ -158,7 +160,7 @@ def s3_object_created_record(
 
 
 def s3_object_created_event(
-    s3_client: Any,
+    s3_client: BaseClient,
     bucket: str,
     key: str,
     *,
@@ -184,7 +186,9 @@ def s3_object_created_event(
 class DynamoDBStreamReader:
     """Reads new records from a table's stream (moto's real stream) as Lambda batches."""
 
-    def __init__(self, streams_client: Any, stream_arn: str, region: str = "us-east-1") -> None:
+    def __init__(
+        self, streams_client: BaseClient, stream_arn: str, region: str = "us-east-1"
+    ) -> None:
         self._client = streams_client
         self._stream_arn = stream_arn
         self._region = region

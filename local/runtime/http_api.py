@@ -75,7 +75,7 @@ class HttpApiGateway(LocalHttpServer):
         with self._invoke_lock:
             try:
                 response = self.handler(event, lambda_context(self.function_name))
-            except Exception:  # what API Gateway answers when the function errors
+            except Exception:  # noqa: BLE001 - what API Gateway answers when the function errors
                 response = {"statusCode": 500, "body": '{"message":"Internal Server Error"}'}
             self.invocations.append(Invocation(event, response))
         return response
@@ -84,7 +84,7 @@ class HttpApiGateway(LocalHttpServer):
 class _GatewayRequestHandler(BaseHTTPRequestHandler):
     server_version = "HttpApiGatewayStandIn/1.0"
 
-    def log_message(self, format: str, *args: Any) -> None:
+    def log_message(self, format: str, *args: object) -> None:
         return
 
     def _handle(self) -> None:
