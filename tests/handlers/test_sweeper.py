@@ -45,6 +45,11 @@ def _matches(pattern: dict[str, Any], value: dict[str, Any]) -> bool:
     return True
 
 
+def _minutes_ago(minutes: int) -> str:
+    moment = datetime.now(UTC) - timedelta(minutes=minutes)
+    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
 def sweep() -> dict[str, int]:
     return sweeper.handler({"source": "aws.events"}, lambda_context("aipic-sweeper"))
 
@@ -246,8 +251,3 @@ def test_missing_index_setting_is_reported_by_name(
     monkeypatch.delenv("PENDING_INDEX_NAME")
     with pytest.raises(SettingsError, match="PENDING_INDEX_NAME"):
         sweep()
-
-
-def _minutes_ago(minutes: int) -> str:
-    moment = datetime.now(UTC) - timedelta(minutes=minutes)
-    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
