@@ -22,7 +22,7 @@ from moto import mock_aws
 from local.appsync.standin import AppSyncStandIn
 from local.replicate.standin import MODEL_VERSION, ReplicateStandIn
 from local.runtime.events import DynamoDBStreamReader
-from tests.support.pics_table import create_pics_table
+from tests.support.pics_table import PENDING_INDEX_NAME, create_pics_table
 
 REGION = "us-east-1"
 TABLE_NAME = "aipic-test-pics"
@@ -57,16 +57,23 @@ class AwsAccount:
         prompt: str = "a lighthouse at dawn",
         prediction_id: str | None = None,
         settings: dict[str, Any] | None = None,
+        created_at: str = CREATED_AT,
+        claimed: bool = False,
     ) -> None:
-        """Write a picture the way the createAIPic resolver (and generate) would."""
+        """Write a picture the way the createAIPic resolver (and generate) would: not
+        final yet means listed in the pending index."""
         item: dict[str, Any] = {
             "id": {"S": pic_id},
             "owner": {"S": owner},
             "prompt": {"S": prompt},
             "completionStatus": {"S": status},
-            "createdAt": {"S": CREATED_AT},
-            "updatedAt": {"S": CREATED_AT},
+            "createdAt": {"S": created_at},
+            "updatedAt": {"S": created_at},
         }
+        if status in ("STARTED", "PROCESSING"):
+            item["pendingPartition"] = {"S": "PENDING"}
+        if claimed:
+            item["generateClaimedAt"] = {"S": created_at}
         if prediction_id is not None:
             item["predictionId"] = {"S": prediction_id}
         if settings:
@@ -106,6 +113,8 @@ def handler_environment() -> dict[str, str]:
         "WEBHOOK_URL": PUBLIC_WEBHOOK_URL,
         "WEBHOOK_SECRET_PARAMETER": SECRET_PARAMETER,
         "REPLICATE_MAX_ATTEMPTS": "4",
+        "PENDING_INDEX_NAME": PENDING_INDEX_NAME,
+        "PICTURE_DEADLINE_MINUTES": "30",
         "POWERTOOLS_SERVICE_NAME": "aipic-test",
         "POWERTOOLS_LOG_LEVEL": "WARNING",
         "APPSYNC_GRAPHQL_URL": "https://example123.appsync-api.us-east-1.amazonaws.com/graphql",

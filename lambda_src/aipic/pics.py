@@ -3,10 +3,18 @@
 Status only moves forward, STARTED → PROCESSING → COMPLETED | FAILED. Each transition is
 a conditional UpdateItem whose condition names the states it may leave, so a duplicate or
 late event never moves a picture backwards; a refused transition returns ``False``.
+
+Two more facts live on an item. ``generateClaimedAt``: generate claims a STARTED picture
+with a conditional write before it calls Replicate, so at most one invocation ever asks
+for a prediction. ``pendingPartition``: set by the createAIPic resolver and removed by
+every write that makes a picture final, so the sparse index on it (pendingPartition +
+createdAt) holds exactly the pictures that are not final yet, oldest first; the sweeper
+queries it for the overdue ones instead of scanning the table.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -21,6 +29,12 @@ from aipic.coldstart import cached
 from aipic.settings import table_settings
 
 MAX_FAILURE_REASON_LENGTH = 1000
+CLAIM_ATTRIBUTE = "generateClaimedAt"
+PENDING_ATTRIBUTE = "pendingPartition"
+# The one value of PENDING_ATTRIBUTE (modules/api/resolvers/putPic.js writes it).
+PENDING_PARTITION = "PENDING"
+# Every write that makes a picture final ends with this, leaving the pending index.
+_LEAVE_PENDING = f"REMOVE {PENDING_ATTRIBUTE}"
 
 _deserializer = TypeDeserializer()
 
@@ -43,6 +57,7 @@ class Pic:
     owner: str
     status: str
     prediction_id: str | None
+    claimed: bool = False
 
     @property
     def is_final(self) -> bool:
@@ -61,6 +76,7 @@ def _pic_from_item(item: dict[str, Any]) -> Pic:
         owner=str(plain.get("owner", "")),
         status=str(plain.get("completionStatus", "")),
         prediction_id=plain.get("predictionId"),
+        claimed=CLAIM_ATTRIBUTE in plain,
     )
 
 
@@ -83,6 +99,26 @@ class PicsRepository:
             return None
         return _pic_from_item(item)
 
+    def claim_for_generation(self, pic_id: str) -> bool:
+        """Only the first caller for a STARTED picture wins; it alone may call Replicate."""
+        return self._transition(
+            pic_id,
+            f"SET {CLAIM_ATTRIBUTE} = :now",
+            f"completionStatus = :started AND attribute_not_exists({CLAIM_ATTRIBUTE})",
+            {":started": Status.STARTED},
+        )
+
+    def adopt_prediction(self, pic_id: str, prediction_id: str) -> bool:
+        """PROCESSING with the prediction a claimed picture's webhook names, if none is
+        recorded yet: generate's own record of it may have been lost or still be coming."""
+        return self._transition(
+            pic_id,
+            "SET completionStatus = :to, predictionId = :prediction, updatedAt = :now",
+            f"completionStatus = :started AND attribute_exists({CLAIM_ATTRIBUTE}) "
+            "AND attribute_not_exists(predictionId)",
+            {":to": Status.PROCESSING, ":prediction": prediction_id, ":started": Status.STARTED},
+        )
+
     def mark_processing(self, pic_id: str, prediction_id: str) -> bool:
         return self._transition(
             pic_id,
@@ -95,7 +131,7 @@ class PicsRepository:
         """COMPLETED with the object key, only for a PROCESSING picture of this owner."""
         return self._transition(
             pic_id,
-            "SET completionStatus = :to, imgId = :img, updatedAt = :now",
+            f"SET completionStatus = :to, imgId = :img, updatedAt = :now {_LEAVE_PENDING}",
             "completionStatus = :processing AND #owner = :owner",
             {
                 ":to": Status.COMPLETED,
@@ -108,7 +144,8 @@ class PicsRepository:
     def mark_failed(self, pic_id: str, reason: str) -> bool:
         return self._transition(
             pic_id,
-            "SET completionStatus = :to, failureReason = :reason, updatedAt = :now",
+            f"SET completionStatus = :to, failureReason = :reason, updatedAt = :now "
+            f"{_LEAVE_PENDING}",
             "completionStatus IN (:started, :processing)",
             {
                 ":to": Status.FAILED,
@@ -117,6 +154,62 @@ class PicsRepository:
                 ":processing": Status.PROCESSING,
             },
         )
+
+    def pending_created_before(
+        self, index_name: str, cutoff: str, *, page_size: int = 100
+    ) -> Iterator[str]:
+        """Ids of pictures not final yet and created before ``cutoff``, oldest first."""
+        start_key: dict[str, Any] | None = None
+        while True:
+            response = self._client.query(
+                TableName=self._table_name,
+                IndexName=index_name,
+                KeyConditionExpression="#pending = :pending AND createdAt < :cutoff",
+                ExpressionAttributeNames={"#pending": PENDING_ATTRIBUTE},
+                ExpressionAttributeValues={
+                    ":pending": {"S": PENDING_PARTITION},
+                    ":cutoff": {"S": cutoff},
+                },
+                Limit=page_size,
+                **({"ExclusiveStartKey": start_key} if start_key else {}),
+            )
+            for item in response.get("Items", []):
+                yield str(item["id"]["S"])
+            start_key = response.get("LastEvaluatedKey")
+            if not start_key:
+                return
+
+    def fail_overdue(self, pic_id: str, cutoff: str, reason: str) -> Pic | None:
+        """FAILED with ``reason`` if still not final and created before ``cutoff`` (the
+        index is eventually consistent, so the item itself is checked); the picture as it
+        was before, or None when it had moved on."""
+        try:
+            response = self._client.update_item(
+                TableName=self._table_name,
+                Key={"id": {"S": pic_id}},
+                UpdateExpression=(
+                    "SET completionStatus = :to, failureReason = :reason, updatedAt = :now "
+                    f"{_LEAVE_PENDING}"
+                ),
+                ConditionExpression=(
+                    "attribute_exists(id) AND completionStatus IN (:started, :processing) "
+                    "AND createdAt < :cutoff"
+                ),
+                ExpressionAttributeValues={
+                    ":to": {"S": Status.FAILED},
+                    ":reason": {"S": reason[:MAX_FAILURE_REASON_LENGTH]},
+                    ":now": {"S": now_iso8601()},
+                    ":started": {"S": Status.STARTED},
+                    ":processing": {"S": Status.PROCESSING},
+                    ":cutoff": {"S": cutoff},
+                },
+                ReturnValues="ALL_OLD",
+            )
+        except ClientError as error:
+            if _is_condition_failure(error):
+                return None
+            raise
+        return _pic_from_item(response["Attributes"])
 
     def record_webhook_attempt(self, pic_id: str, prediction_id: str) -> int | None:
         """Count a webhook delivery that failed transiently; None if the picture moved on."""

@@ -1,9 +1,13 @@
 """A small client for Replicate's prediction API.
 
-Only what the pipeline needs: create a prediction with a webhook. Transient failures
-(429, 5xx, connection errors, timeouts) are retried a bounded number of times with
-exponential backoff and full jitter; everything else fails at once with Replicate's
-``detail`` so the picture can be marked FAILED with a useful reason.
+Only what the pipeline needs: create a prediction with a webhook, cancel one. Replicate
+has no idempotency key, so a create request is retried only when the failed attempt
+provably created nothing: the connection was never established, or Replicate answered
+429 or 503. Those are retried a bounded number of times with exponential backoff and full
+jitter; a 4xx fails at once with Replicate's ``detail``. Any other failure after the
+request went out (a read timeout, a dropped connection, 500/502/504) leaves the outcome in
+doubt: Replicate may have accepted the prediction, so it is neither retried nor reported
+as a failure (:class:`PredictionInDoubtError`).
 """
 
 from __future__ import annotations
@@ -15,15 +19,24 @@ from dataclasses import dataclass
 from typing import Any
 
 import requests
+from urllib3.exceptions import NewConnectionError
 
 BACKOFF_BASE_SECONDS = 0.5
 BACKOFF_CAP_SECONDS = 8.0
 # A Retry-After longer than this is not waited for: the invocation has its own deadline.
 MAX_RETRY_AFTER_SECONDS = 10.0
+# Answers that mean the request was not processed (RFC 9110: 429 throttled, 503 unable to
+# handle it); every other 5xx may come after the prediction was created.
+NOT_PROCESSED_STATUSES = frozenset({429, 503})
+CANCEL_TIMEOUT_SECONDS = 5.0
 
 
 class ReplicateError(Exception):
-    """Creating the prediction failed for good (after any retries)."""
+    """Creating the prediction failed for good (after any retries); nothing was created."""
+
+
+class PredictionInDoubtError(Exception):
+    """The request reached Replicate but no answer says whether a prediction was created."""
 
 
 @dataclass(frozen=True)
@@ -65,23 +78,44 @@ class ReplicateClient:
                 response = self._session.post(
                     f"{self._api_url}/predictions",
                     json=body,
-                    headers={"Authorization": f"Bearer {self._token}"},
+                    headers=self._headers(),
                     timeout=self._timeout,
                 )
             except (requests.ConnectionError, requests.Timeout) as error:
-                last_problem = f"{type(error).__name__}: {error}"
+                problem = f"{type(error).__name__}: {error}"
+                if not _never_sent(error):
+                    raise PredictionInDoubtError(problem) from None
+                last_problem = problem
             else:
                 if response.status_code in (200, 201):
                     return _prediction_from(response)
                 last_problem = f"HTTP {response.status_code}: {_detail(response)}"
                 if response.status_code != 429 and response.status_code < 500:
                     raise ReplicateError(f"Replicate rejected the prediction: {last_problem}")
+                if response.status_code not in NOT_PROCESSED_STATUSES:
+                    raise PredictionInDoubtError(last_problem)
                 retry_after = _retry_after_seconds(response)
             if attempt < self._max_attempts:
                 self._sleep(self._backoff(attempt, retry_after))
         raise ReplicateError(
             f"Replicate unavailable after {self._max_attempts} attempts: {last_problem}"
         )
+
+    def cancel_prediction(self, prediction_id: str) -> None:
+        """One attempt to stop a prediction (and its billing); raises ReplicateError."""
+        try:
+            response = self._session.post(
+                f"{self._api_url}/predictions/{prediction_id}/cancel",
+                headers=self._headers(),
+                timeout=min(self._timeout, CANCEL_TIMEOUT_SECONDS),
+            )
+        except requests.RequestException as error:
+            raise ReplicateError(f"cancel failed: {type(error).__name__}: {error}") from None
+        if response.status_code != 200:
+            raise ReplicateError(f"cancel failed: HTTP {response.status_code}: {_detail(response)}")
+
+    def _headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self._token}"}
 
     @staticmethod
     def _backoff(attempt: int, retry_after: float | None) -> float:
@@ -91,12 +125,21 @@ class ReplicateClient:
         return random.uniform(0, ceiling)  # noqa: S311 - jitter, not cryptography
 
 
+def _never_sent(error: requests.RequestException) -> bool:
+    """True when the connection was never established, so Replicate saw no request."""
+    if isinstance(error, requests.ConnectTimeout):
+        return True
+    reason = getattr(error.args[0], "reason", None) if error.args else None
+    return isinstance(reason, NewConnectionError)
+
+
 def _prediction_from(response: requests.Response) -> Prediction:
     try:
         payload = response.json()
         return Prediction(id=str(payload["id"]))
     except (ValueError, KeyError, TypeError):
-        raise ReplicateError(
+        # Accepted, so a prediction exists, but we cannot tell which.
+        raise PredictionInDoubtError(
             f"Replicate answered HTTP {response.status_code} without a prediction id"
         ) from None
 

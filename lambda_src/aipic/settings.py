@@ -54,6 +54,15 @@ class WebhookSettings:
 
 
 @dataclass(frozen=True)
+class SweeperSettings:
+    pending_index_name: str
+    picture_deadline_minutes: int
+    token_parameter: str
+    api_url: str
+    parameters_max_age_seconds: int
+
+
+@dataclass(frozen=True)
 class PublishSettings:
     appsync_graphql_url: str
     region: str
@@ -175,6 +184,16 @@ def load_webhook_settings(env: Mapping[str, str]) -> WebhookSettings:
     )
 
 
+def load_sweeper_settings(env: Mapping[str, str]) -> SweeperSettings:
+    return SweeperSettings(
+        pending_index_name=_required(env, "PENDING_INDEX_NAME"),
+        picture_deadline_minutes=_integer(env, "PICTURE_DEADLINE_MINUTES", 30, 1, 1440),
+        token_parameter=_required(env, "REPLICATE_API_TOKEN_PARAMETER"),
+        api_url=_service_url(env, "REPLICATE_API_URL", DEFAULT_REPLICATE_API_URL),
+        parameters_max_age_seconds=_parameters_max_age(env),
+    )
+
+
 def load_publish_settings(env: Mapping[str, str]) -> PublishSettings:
     region = env.get("AWS_REGION", "").strip() or env.get("AWS_DEFAULT_REGION", "").strip()
     if not region:
@@ -198,6 +217,11 @@ def generate_settings() -> GenerateSettings:
 @cached
 def webhook_settings() -> WebhookSettings:
     return load_webhook_settings(os.environ)
+
+
+@cached
+def sweeper_settings() -> SweeperSettings:
+    return load_sweeper_settings(os.environ)
 
 
 @cached

@@ -10,7 +10,9 @@
 background thread POSTs the final prediction to the request's ``webhook`` (only when
 ``webhook_events_filter`` includes ``completed``), signed as Replicate (Svix) signs, and
 retried like Replicate retries (on no connection or a non-2xx, a few times with backoff).
-``GET /files/<prediction id>.png`` serves a real PNG drawn from the prompt.
+``POST /v1/predictions/<id>/cancel`` cancels a prediction (its webhook, if not sent yet,
+reports ``canceled``). ``GET /files/<prediction id>.png`` serves a real PNG drawn from the
+prompt.
 
 Signing here is written independently of ``aipic.signature`` so the tests check the
 handler against the published scheme, not against itself.
@@ -209,6 +211,7 @@ class ReplicateStandIn(LocalHttpServer):
         self.requests: list[ReceivedRequest] = []
         self.predictions: dict[str, dict[str, Any]] = {}
         self.deliveries: list[WebhookDelivery] = []
+        self.cancellations: list[str] = []  # prediction ids, in the order cancelled
         self._lock = threading.Lock()
         self._delivery_threads: list[threading.Thread] = []
         self._stopping = threading.Event()
@@ -238,6 +241,9 @@ class ReplicateStandIn(LocalHttpServer):
         """The prediction as the final ("completed") webhook carries it."""
         prediction = dict(self.predictions[prediction_id])
         now = datetime.now(UTC).isoformat().replace("+00:00", "Z")
+        if prediction["status"] == "canceled":
+            prediction.update(completed_at=now, output=None, error=None)
+            return prediction
         prediction.update(status=self.outcome, completed_at=now, started_at=now)
         if self.outcome == "succeeded":
             prediction.update(
@@ -324,6 +330,14 @@ class ReplicateStandIn(LocalHttpServer):
             if 200 <= response.status_code < 300:
                 return
 
+    def _cancel(self, prediction_id: str) -> dict[str, Any] | None:
+        with self._lock:
+            prediction = self.predictions.get(prediction_id)
+            if prediction is not None and prediction["status"] == "starting":
+                prediction["status"] = "canceled"
+                self.cancellations.append(prediction_id)
+            return None if prediction is None else dict(prediction)
+
     def _next_failure(self, failures: list[int]) -> int | None:
         with self._lock:
             return failures.pop(0) if failures else None
@@ -365,7 +379,11 @@ class _ReplicateRequestHandler(BaseHTTPRequestHandler):
         body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
         self._record(body)
         standin = self.standin
-        if urlsplit(self.path).path != "/v1/predictions":
+        path = urlsplit(self.path).path
+        if path.startswith("/v1/predictions/") and path.endswith("/cancel"):
+            self._answer_cancel(path.split("/")[3])
+            return
+        if path != "/v1/predictions":
             self._send_json(404, {"detail": "Not found."})
             return
         failure = standin._next_failure(standin.prediction_failures)
@@ -378,18 +396,7 @@ class _ReplicateRequestHandler(BaseHTTPRequestHandler):
             detail = "Request was throttled." if failure == 429 else "Internal server error"
             self._send_json(failure, {"detail": detail, "status": failure}, extra)
             return
-        if (
-            standin.expected_token
-            and self.headers.get("Authorization") != f"Bearer {standin.expected_token}"
-        ):
-            self._send_json(
-                401,
-                {
-                    "title": "Unauthenticated",
-                    "detail": "You did not pass a valid authentication token",
-                    "status": 401,
-                },
-            )
+        if not self._authenticated():
             return
         try:
             request = json.loads(body)
@@ -407,6 +414,33 @@ class _ReplicateRequestHandler(BaseHTTPRequestHandler):
             self._send_json(201, prediction)
         except (BrokenPipeError, ConnectionResetError):
             return  # the client timed out and left
+
+    def _authenticated(self) -> bool:
+        """False (after answering 401) when the stand-in demands a token not sent."""
+        standin = self.standin
+        if (
+            standin.expected_token
+            and self.headers.get("Authorization") != f"Bearer {standin.expected_token}"
+        ):
+            self._send_json(
+                401,
+                {
+                    "title": "Unauthenticated",
+                    "detail": "You did not pass a valid authentication token",
+                    "status": 401,
+                },
+            )
+            return False
+        return True
+
+    def _answer_cancel(self, prediction_id: str) -> None:
+        if not self._authenticated():
+            return
+        prediction = self.standin._cancel(prediction_id)
+        if prediction is None:
+            self._send_json(404, {"detail": "Not found."})
+            return
+        self._send_json(200, prediction)
 
     def do_GET(self) -> None:
         self._record()

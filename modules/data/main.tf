@@ -10,6 +10,7 @@ locals {
   region        = data.aws_region.current.name
   partition     = data.aws_partition.current.partition
   owner_index   = "byOwner"
+  pending_index = "byPending"
   ttl_attribute = "expiresAt"
   # Bucket names are global: the account id keeps two accounts using the
   # same prefix apart.
@@ -92,12 +93,29 @@ resource "aws_dynamodb_table" "pics" {
     type = "S"
   }
 
+  attribute {
+    name = "pendingPartition"
+    type = "S"
+  }
+
   # listAIPics queries the caller's pictures newest first: never a scan.
   global_secondary_index {
     name            = local.owner_index
     hash_key        = "owner"
     range_key       = "createdAt"
     projection_type = "ALL"
+  }
+
+  # Sparse: only pictures not final yet carry pendingPartition (createAIPic sets
+  # it, every final write removes it), so the sweeper queries the overdue ones
+  # oldest first without a scan. One partition value: each picture writes the
+  # index twice (in, out), far below a partition's 1,000 writes per second
+  # under the daily ceilings. Keys only: the sweeper decides on the item itself.
+  global_secondary_index {
+    name            = local.pending_index
+    hash_key        = "pendingPartition"
+    range_key       = "createdAt"
+    projection_type = "KEYS_ONLY"
   }
 
   # Daily quota counters carry expiresAt and disappear on their own.

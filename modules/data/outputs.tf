@@ -18,6 +18,11 @@ output "owner_index_name" {
   value       = local.owner_index
 }
 
+output "pending_index_name" {
+  description = "Name of the sparse global secondary index on pendingPartition + createdAt: the pictures not final yet, oldest first (the sweeper's)."
+  value       = local.pending_index
+}
+
 output "bucket_name" {
   description = "Name of the pictures bucket."
   value       = aws_s3_bucket.pics.id

@@ -8,17 +8,18 @@ locals {
   partition  = data.aws_partition.current.partition
 
   function_names = {
-    for key in ["generate", "webhook", "on_upload", "publish"] : key => "${var.name_prefix}-${replace(key, "_", "-")}"
+    for key in ["generate", "webhook", "on_upload", "publish", "sweeper"] : key => "${var.name_prefix}-${replace(key, "_", "-")}"
   }
   # Names are known before the functions exist, so the log groups (created
   # first, with retention and KMS) and the policies need no function attribute.
   log_group_names = { for key, name in local.function_names : key => "/aws/lambda/${name}" }
   log_group_arns  = { for key, name in local.log_group_names : key => "arn:${local.partition}:logs:${local.region}:${local.account_id}:log-group:${name}" }
 
-  # Asynchronous paths, each ending in its own on-failure queue: AppSync → generate
-  # and S3 → on_upload (event invoke configs), DynamoDB stream → publish (mapping).
-  async_invoked        = toset(["generate", "on_upload"])
-  failure_queue_owners = toset(["generate", "on_upload", "publish"])
+  # Asynchronous paths, each ending in its own on-failure queue: AppSync → generate,
+  # S3 → on_upload and the schedule → sweeper (event invoke configs), DynamoDB
+  # stream → publish (mapping).
+  async_invoked        = toset(["generate", "on_upload", "sweeper"])
+  failure_queue_owners = toset(["generate", "on_upload", "publish", "sweeper"])
   failure_queue_names  = { for key in local.failure_queue_owners : key => "${local.function_names[key]}-failures" }
 
   kms_via = { for service in ["dynamodb", "s3", "sqs", "ssm"] : service => "${service}.${local.region}.amazonaws.com" }
@@ -142,6 +143,41 @@ locals {
         local.kms_statement["publish"],
       ]
     }
+    sweeper = {
+      description = "Fails pictures still not final past their deadline and cancels their predictions (EventBridge schedule)."
+      memory_size = 256
+      # The handler stops taking pictures 10 s before this; the next run goes on.
+      timeout = 120
+      environment = {
+        PICS_TABLE_NAME               = var.table_name
+        PENDING_INDEX_NAME            = var.pending_index_name
+        PICTURE_DEADLINE_MINUTES      = tostring(var.picture_deadline_minutes)
+        REPLICATE_API_TOKEN_PARAMETER = aws_ssm_parameter.secret["replicate_api_token"].name
+        REPLICATE_API_URL             = var.replicate_api_url
+      }
+      statements = [
+        {
+          Sid      = "FindPendingPictures"
+          Effect   = "Allow"
+          Action   = ["dynamodb:Query"]
+          Resource = ["${var.table_arn}/index/${var.pending_index_name}"]
+        },
+        {
+          Sid      = "FailOverduePictures"
+          Effect   = "Allow"
+          Action   = ["dynamodb:UpdateItem"]
+          Resource = [var.table_arn]
+        },
+        {
+          Sid      = "ReadReplicateTokenToCancel"
+          Effect   = "Allow"
+          Action   = ["ssm:GetParameter"]
+          Resource = [local.parameter_arns["replicate_api_token"]]
+        },
+        local.failure_queue_statement["sweeper"],
+        local.kms_statement["sweeper"],
+      ]
+    }
   }
 
   # The services through which each function uses the environment key.
@@ -150,6 +186,7 @@ locals {
     webhook   = ["ssm", "s3", "dynamodb"]
     on_upload = ["dynamodb", "sqs"]
     publish   = ["dynamodb", "sqs"]
+    sweeper   = ["ssm", "dynamodb", "sqs"]
   }
   kms_statement = {
     for key, services in local.kms_services : key => {

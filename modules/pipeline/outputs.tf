@@ -52,3 +52,12 @@ output "function_role_policies" {
   description = "Map key → JSON policy of that function's role (what each function may do, for audits and wiring checks)."
   value       = { for key, policy in aws_iam_role_policy.function : key => policy.policy }
 }
+
+output "sweeper_settings" {
+  description = "The sweeper as deployed: its rule's schedule expression, the deadline (minutes after creation) past which it fails a picture, and the index it queries."
+  value = {
+    schedule_expression      = aws_cloudwatch_event_rule.sweeper.schedule_expression
+    picture_deadline_minutes = tonumber(aws_lambda_function.function["sweeper"].environment[0].variables["PICTURE_DEADLINE_MINUTES"])
+    pending_index_name       = aws_lambda_function.function["sweeper"].environment[0].variables["PENDING_INDEX_NAME"]
+  }
+}

@@ -114,3 +114,29 @@ resource "aws_lambda_event_source_mapping" "publish" {
 
   depends_on = [aws_iam_role_policy.function]
 }
+
+# ---------------------------------------------------------------- schedule → sweeper
+
+# A plain rate rule (no EventBridge Scheduler): every environment, the local one
+# included, can run it. Each run fails the pictures past their deadline.
+resource "aws_cloudwatch_event_rule" "sweeper" {
+  name                = "${local.function_names["sweeper"]}-schedule"
+  description         = "Runs ${local.function_names["sweeper"]} every ${var.sweep_interval_minutes} minute(s)."
+  schedule_expression = "rate(${var.sweep_interval_minutes} ${var.sweep_interval_minutes == 1 ? "minute" : "minutes"})"
+  tags                = var.tags
+}
+
+resource "aws_cloudwatch_event_target" "sweeper" {
+  rule      = aws_cloudwatch_event_rule.sweeper.name
+  target_id = "sweeper"
+  arn       = aws_lambda_function.function["sweeper"].arn
+}
+
+resource "aws_lambda_permission" "schedule_invokes_sweeper" {
+  statement_id   = "AllowSweeperSchedule"
+  action         = "lambda:InvokeFunction"
+  function_name  = aws_lambda_function.function["sweeper"].function_name
+  principal      = "events.amazonaws.com"
+  source_arn     = aws_cloudwatch_event_rule.sweeper.arn
+  source_account = local.account_id
+}

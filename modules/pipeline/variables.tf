@@ -201,12 +201,15 @@ variable "reserved_concurrency" {
     webhook   = number
     on_upload = number
     publish   = number
+    # One sweep at a time: two would only race for the same pictures.
+    sweeper = optional(number, 1)
   })
   default = {
     generate  = 10
     webhook   = 10
     on_upload = 5
     publish   = 5
+    sweeper   = 1
   }
 
   validation {
@@ -257,5 +260,44 @@ variable "tracing_mode" {
   validation {
     condition     = contains(["Active", "PassThrough"], var.tracing_mode)
     error_message = "tracing_mode must be \"Active\" or \"PassThrough\"."
+  }
+}
+
+variable "pending_index_name" {
+  description = "Name of the pics table's sparse index of pictures not final yet (modules/data output pending_index_name): the only index the sweeper may query."
+  type        = string
+
+  validation {
+    condition     = can(regex("^[A-Za-z0-9_.-]{3,255}$", var.pending_index_name))
+    error_message = "pending_index_name must be a valid DynamoDB index name (3-255 of A-Z, a-z, 0-9, _ . -)."
+  }
+}
+
+variable "picture_deadline_minutes" {
+  description = "Minutes after its creation by which a picture is COMPLETED or FAILED: the sweeper fails one still STARTED or PROCESSING (its event or webhook was lost) and cancels its prediction."
+  type        = number
+  default     = 30
+
+  validation {
+    # Above generate's worst case (timeout and two asynchronous retries, a few
+    # minutes); at most an hour, after which Replicate deletes the output anyway.
+    condition     = var.picture_deadline_minutes >= 10 && var.picture_deadline_minutes <= 60 && floor(var.picture_deadline_minutes) == var.picture_deadline_minutes
+    error_message = "picture_deadline_minutes must be a whole number from 10 to 60."
+  }
+}
+
+variable "sweep_interval_minutes" {
+  description = "Minutes between two sweeps for overdue pictures: a picture is failed at most this long after its deadline."
+  type        = number
+  default     = 5
+
+  validation {
+    condition     = var.sweep_interval_minutes >= 1 && var.sweep_interval_minutes <= 30 && floor(var.sweep_interval_minutes) == var.sweep_interval_minutes
+    error_message = "sweep_interval_minutes must be a whole number from 1 to 30."
+  }
+
+  validation {
+    condition     = var.sweep_interval_minutes < var.picture_deadline_minutes
+    error_message = "sweep_interval_minutes must be shorter than picture_deadline_minutes."
   }
 }

@@ -67,6 +67,7 @@ module "pipeline" {
   table_name              = module.data.table_name
   table_arn               = module.data.table_arn
   table_stream_arn        = module.data.table_stream_arn
+  pending_index_name      = module.data.pending_index_name
   bucket_name             = module.data.bucket_name
   bucket_arn              = module.data.bucket_arn
   kms_key_arn             = module.data.kms_key_arn
@@ -79,4 +80,7 @@ module "pipeline" {
   alarm_actions           = var.alarm_actions
   reserved_concurrency    = var.reserved_concurrency
   webhook_throttling      = var.webhook_throttling
+
+  picture_deadline_minutes = var.picture_deadline_minutes
+  sweep_interval_minutes   = var.sweep_interval_minutes
 }

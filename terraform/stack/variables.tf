@@ -170,3 +170,15 @@ variable "alarm_actions" {
   type        = list(string)
   default     = []
 }
+
+variable "picture_deadline_minutes" {
+  description = "Minutes after creation by which every picture is COMPLETED or FAILED; the sweeper fails the overdue ones (validated by modules/pipeline)."
+  type        = number
+  default     = 30
+}
+
+variable "sweep_interval_minutes" {
+  description = "Minutes between two sweeps for overdue pictures (validated by modules/pipeline)."
+  type        = number
+  default     = 5
+}

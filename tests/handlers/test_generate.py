@@ -1,14 +1,22 @@
-"""generate: AppSync's asynchronous invocation → Replicate prediction → PROCESSING/FAILED."""
+"""generate: AppSync's asynchronous invocation → one Replicate prediction → PROCESSING/FAILED."""
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from unittest.mock import Mock
+
 import pytest
-from aipic.handlers import generate
+from aipic.handlers import generate, webhook
+from aipic.pics import pics_repository
 from aipic.replicate import BACKOFF_CAP_SECONDS
+from botocore.exceptions import ClientError
 
 from local.net import free_port
 from local.replicate.standin import MODEL_VERSION, ReplicateStandIn
 from local.runtime.events import lambda_context
+from local.runtime.http_api import HttpApiGateway
 from tests.conftest import OWNER, PUBLIC_WEBHOOK_URL, REPLICATE_TOKEN, TOKEN_PARAMETER, AwsAccount
 
 PIC_ID = "5f0c6a52-3c1e-4f7e-9d0b-6a1f2e3d4c5b"
@@ -147,22 +155,24 @@ def test_throttled_then_accepted_honours_retry_after(
     assert aws.item(PIC_ID)["completionStatus"] == "PROCESSING"  # type: ignore[index]
 
 
-def test_server_errors_retry_with_bounded_backoff_then_fail(
+def test_unavailable_answers_retry_with_bounded_backoff_then_fail(
     aws: AwsAccount, replicate: ReplicateStandIn, retry_sleeps: list[float]
 ) -> None:
     aws.put_pic(PIC_ID)
-    replicate.prediction_failures = [500, 502, 503, 500, 500]
+    # 429 and 503 say the request was not processed: safe to send again.
+    replicate.prediction_failures = [503, 429, 503, 503, 503]
 
     assert invoke(generate_event())["outcome"] == "FAILED"
 
     assert len(replicate.prediction_requests) == 4  # REPLICATE_MAX_ATTEMPTS
+    assert replicate.predictions == {}
     assert len(retry_sleeps) == 3
     assert all(0 <= delay <= BACKOFF_CAP_SECONDS for delay in retry_sleeps)
     item = aws.item(PIC_ID)
     assert item is not None
     assert item["completionStatus"] == "FAILED"
     assert "after 4 attempts" in item["failureReason"]
-    assert "HTTP 500" in item["failureReason"]
+    assert "HTTP 503" in item["failureReason"]
 
 
 def test_unreachable_replicate_fails_after_the_attempts(
@@ -180,50 +190,159 @@ def test_unreachable_replicate_fails_after_the_attempts(
     assert "ConnectionError" in reason
 
 
-@pytest.fixture
-def slow_replicate(
-    replicate: ReplicateStandIn, monkeypatch: pytest.MonkeyPatch
-) -> ReplicateStandIn:
-    """The stand-in answering its first two prediction requests after the client timed out."""
-    monkeypatch.setenv("REPLICATE_TIMEOUT_SECONDS", "0.2")
-    replicate.prediction_delays = [1.0, 1.0]
-    return replicate
+# ---------------------------------------------------------------- one prediction per picture
 
 
-def test_slow_answers_time_out_and_are_retried(
-    aws: AwsAccount, slow_replicate: ReplicateStandIn, retry_sleeps: list[float]
-) -> None:
-    aws.put_pic(PIC_ID)
-
-    assert invoke(generate_event())["outcome"] == "PROCESSING"
-
-    assert len(slow_replicate.prediction_requests) == 3
-    assert len(retry_sleeps) == 2
-    # Replicate created a prediction for each request; the picture keeps the answered one.
-    assert len(slow_replicate.predictions) == 3
+def assert_claimed_and_waiting(aws: AwsAccount) -> None:
+    """STARTED, claimed, no prediction recorded, not failed: waiting for the webhook."""
     item = aws.item(PIC_ID)
     assert item is not None
-    answered = list(slow_replicate.predictions)[-1]
-    assert (item["completionStatus"], item["predictionId"]) == ("PROCESSING", answered)
+    assert item["completionStatus"] == "STARTED"
+    assert "generateClaimedAt" in item
+    assert "predictionId" not in item
+    assert "failureReason" not in item
 
 
-def test_answers_that_always_time_out_fail_after_the_attempts(
+@pytest.fixture
+def gateway(aws: AwsAccount, monkeypatch: pytest.MonkeyPatch) -> Iterator[HttpApiGateway]:
+    """Replicate's webhooks reach the webhook handler (as through the HTTP API)."""
+    with HttpApiGateway(webhook.handler) as api:
+        monkeypatch.setenv("WEBHOOK_URL", api.webhook_url)
+        yield api
+
+
+def test_read_timeout_is_not_retried_and_the_webhook_adopts_the_prediction(
     aws: AwsAccount,
-    slow_replicate: ReplicateStandIn,
+    replicate: ReplicateStandIn,
+    gateway: HttpApiGateway,
     monkeypatch: pytest.MonkeyPatch,
     retry_sleeps: list[float],
 ) -> None:
-    monkeypatch.setenv("REPLICATE_MAX_ATTEMPTS", "2")
+    monkeypatch.setenv("REPLICATE_TIMEOUT_SECONDS", "0.2")
+    replicate.prediction_delays = [1.0]  # Replicate answers after the client gave up
     aws.put_pic(PIC_ID)
 
-    assert invoke(generate_event())["outcome"] == "FAILED"
+    assert invoke(generate_event())["outcome"] == "in-doubt"
 
-    assert len(slow_replicate.prediction_requests) == 2
-    assert len(retry_sleeps) == 1
-    reason = aws.item(PIC_ID)["failureReason"]  # type: ignore[index]
-    assert "after 2 attempts" in reason
-    assert "ReadTimeout" in reason
-    assert "timed out" in reason
+    assert len(replicate.prediction_requests) == 1
+    assert retry_sleeps == []
+    (prediction_id,) = replicate.predictions
+    (delivery,) = replicate.wait_for_webhooks()
+    assert delivery.delivered, delivery
+    item = aws.item(PIC_ID)
+    assert item is not None
+    assert (item["completionStatus"], item["predictionId"]) == ("PROCESSING", prediction_id)
+    assert aws.object_keys() == [f"pics/{OWNER}/{PIC_ID}.png"]
+
+
+@pytest.mark.parametrize("status", [500, 502, 504])
+def test_server_error_leaves_the_outcome_in_doubt_without_retrying(
+    aws: AwsAccount, replicate: ReplicateStandIn, retry_sleeps: list[float], status: int
+) -> None:
+    aws.put_pic(PIC_ID)
+    replicate.prediction_failures = [status, 503]
+
+    assert invoke(generate_event())["outcome"] == "in-doubt"
+
+    assert len(replicate.prediction_requests) == 1
+    assert retry_sleeps == []
+    assert_claimed_and_waiting(aws)
+
+
+def test_throttled_processing_write_then_the_async_retries_start_one_prediction(
+    aws: AwsAccount,
+    replicate: ReplicateStandIn,
+    gateway: HttpApiGateway,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    aws.put_pic(PIC_ID)
+    replicate.webhook_delay = 0.5  # the webhook comes after Lambda's retries
+    throttled = ClientError(
+        {"Error": {"Code": "ProvisionedThroughputExceededException", "Message": "slow down"}},
+        "UpdateItem",
+    )
+    with monkeypatch.context() as patch:
+        patch.setattr(pics_repository(), "mark_processing", Mock(side_effect=throttled))
+        with pytest.raises(ClientError, match="ProvisionedThroughputExceeded"):
+            invoke(generate_event())
+    # Lambda retries an asynchronous invocation that raised, twice at most.
+    assert invoke(generate_event()) == {"id": PIC_ID, "outcome": "skipped"}
+    assert invoke(generate_event()) == {"id": PIC_ID, "outcome": "skipped"}
+
+    assert len(replicate.prediction_requests) == 1
+    (prediction_id,) = replicate.predictions
+    (delivery,) = replicate.wait_for_webhooks()
+    assert delivery.delivered, delivery
+    item = aws.item(PIC_ID)
+    assert item is not None
+    assert (item["completionStatus"], item["predictionId"]) == ("PROCESSING", prediction_id)
+    assert aws.object_keys() == [f"pics/{OWNER}/{PIC_ID}.png"]
+
+
+def test_two_concurrent_deliveries_of_the_event_start_one_prediction(
+    aws: AwsAccount, replicate: ReplicateStandIn
+) -> None:
+    aws.put_pic(PIC_ID)
+    replicate.prediction_delays = [0.5, 0.5]  # both invocations are in flight together
+    start = threading.Barrier(2, timeout=5)
+
+    def deliver(_: int) -> str:
+        start.wait()
+        return invoke(generate_event())["outcome"]
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        outcomes = sorted(pool.map(deliver, range(2)))
+
+    assert outcomes == ["PROCESSING", "skipped"]
+    assert len(replicate.prediction_requests) == 1
+    item = aws.item(PIC_ID)
+    assert item is not None
+    assert item["predictionId"] == next(iter(replicate.predictions))
+
+
+def test_claimed_picture_is_never_sent_to_replicate_again(
+    aws: AwsAccount, replicate: ReplicateStandIn
+) -> None:
+    aws.put_pic(PIC_ID, claimed=True)
+    assert invoke(generate_event()) == {"id": PIC_ID, "outcome": "skipped"}
+    assert replicate.prediction_requests == []
+    assert_claimed_and_waiting(aws)
+
+
+def test_webhook_before_generates_own_record_agrees_with_it(
+    aws: AwsAccount, replicate: ReplicateStandIn, gateway: HttpApiGateway
+) -> None:
+    aws.put_pic(PIC_ID)
+    replicate.webhook_delay = 0.0
+    replicate.prediction_delays = [1.0]  # the webhook arrives before generate's answer
+
+    assert invoke(generate_event())["outcome"] == "PROCESSING"
+
+    (delivery,) = replicate.wait_for_webhooks()
+    assert delivery.status_codes == [200]
+    item = aws.item(PIC_ID)
+    assert item is not None
+    assert item["predictionId"] == next(iter(replicate.predictions))
+
+
+def test_prediction_of_a_picture_failed_meanwhile_is_cancelled(
+    aws: AwsAccount, replicate: ReplicateStandIn, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    aws.put_pic(PIC_ID)
+    pics = pics_repository()
+    record = pics.mark_processing
+
+    def swept_first(pic_id: str, prediction_id: str) -> bool:
+        pics.mark_failed(pic_id, "deadline passed")  # the sweeper got there first
+        return record(pic_id, prediction_id)
+
+    monkeypatch.setattr(pics, "mark_processing", swept_first)
+
+    assert invoke(generate_event())["outcome"] == "skipped"
+
+    assert replicate.cancellations == list(replicate.predictions)
+    assert len(replicate.cancellations) == 1
+    assert aws.item(PIC_ID)["completionStatus"] == "FAILED"  # type: ignore[index]
 
 
 def test_client_error_fails_at_once_with_replicates_detail(

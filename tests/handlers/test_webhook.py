@@ -161,6 +161,38 @@ def test_webhook_before_generate_recorded_the_prediction_is_retryable(
     assert aws.item(PIC_ID)["completionStatus"] == "STARTED"  # type: ignore[index]
 
 
+def test_claimed_picture_without_a_prediction_adopts_the_webhooks(
+    aws: AwsAccount, replicate: ReplicateStandIn
+) -> None:
+    """generate's record of the prediction was lost (or is late): the webhook adopts it."""
+    prediction_id = processing_pic(aws, replicate)
+    aws.put_pic(PIC_ID, status="STARTED", prompt=PROMPT, claimed=True)
+
+    status, body = call_webhook(webhook_event(replicate.final_prediction(prediction_id)))
+
+    assert (status, body["key"]) == (200, PNG_KEY)
+    item = aws.item(PIC_ID)
+    assert item is not None
+    assert (item["completionStatus"], item["predictionId"]) == ("PROCESSING", prediction_id)
+    # Only the first prediction is adopted; any other is still not the picture's.
+    other = replicate.final_prediction(prediction_id) | {"id": "another-prediction"}
+    assert call_webhook(webhook_event(other))[0] == 409
+
+
+def test_claimed_picture_adopts_a_failed_prediction_and_fails(
+    aws: AwsAccount, replicate: ReplicateStandIn
+) -> None:
+    replicate.outcome = "failed"
+    prediction_id = processing_pic(aws, replicate)
+    aws.put_pic(PIC_ID, status="STARTED", prompt=PROMPT, claimed=True)
+
+    assert call_webhook(webhook_event(replicate.final_prediction(prediction_id)))[0] == 200
+
+    item = aws.item(PIC_ID)
+    assert item is not None
+    assert (item["completionStatus"], item["predictionId"]) == ("FAILED", prediction_id)
+
+
 def test_unknown_picture_is_404(aws: AwsAccount, replicate: ReplicateStandIn) -> None:
     prediction = {"id": "p1", "status": "succeeded", "output": ["x"]}
     assert call_webhook(webhook_event(prediction, pic_id="no-such-picture"))[0] == 404

@@ -262,6 +262,7 @@ def test_put_request_creates_a_started_item_owned_by_the_caller(run_handler: Han
             "owner": {"S": ALICE["sub"]},
             "prompt": {"S": "a cat"},
             "completionStatus": {"S": "STARTED"},
+            "pendingPartition": {"S": "PENDING"},
             "createdAt": {"S": "2024-05-17T10:30:00.250Z"},
             "updatedAt": {"S": "2024-05-17T10:30:00.250Z"},
             "settings": {"M": {"width": {"N": 512}}},

@@ -1,7 +1,8 @@
 """The pics table as modules/data creates it, for moto-backed tests and the demo.
 
 Keep in step with modules/data/main.tf: key `id`, index `byOwner` (owner + createdAt),
-NEW_AND_OLD_IMAGES stream, TTL on `expiresAt` (quota counters).
+sparse index `byPending` (pendingPartition + createdAt, keys only), NEW_AND_OLD_IMAGES
+stream, TTL on `expiresAt` (quota counters).
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 OWNER_INDEX_NAME = "byOwner"
+PENDING_INDEX_NAME = "byPending"
 TTL_ATTRIBUTE = "expiresAt"
 
 
@@ -21,6 +23,7 @@ def create_pics_table(dynamodb_client: Any, table_name: str) -> str:
             {"AttributeName": "id", "AttributeType": "S"},
             {"AttributeName": "owner", "AttributeType": "S"},
             {"AttributeName": "createdAt", "AttributeType": "S"},
+            {"AttributeName": "pendingPartition", "AttributeType": "S"},
         ],
         KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
         GlobalSecondaryIndexes=[
@@ -31,7 +34,15 @@ def create_pics_table(dynamodb_client: Any, table_name: str) -> str:
                     {"AttributeName": "createdAt", "KeyType": "RANGE"},
                 ],
                 "Projection": {"ProjectionType": "ALL"},
-            }
+            },
+            {
+                "IndexName": PENDING_INDEX_NAME,
+                "KeySchema": [
+                    {"AttributeName": "pendingPartition", "KeyType": "HASH"},
+                    {"AttributeName": "createdAt", "KeyType": "RANGE"},
+                ],
+                "Projection": {"ProjectionType": "KEYS_ONLY"},
+            },
         ],
         StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"},
     )

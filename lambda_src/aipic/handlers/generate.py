@@ -3,8 +3,15 @@
 Invoked asynchronously by AppSync with ``{"id", "owner", "prompt", "settings"}``. The
 Replicate token comes from SSM (decrypted, cached). On success the picture moves to
 PROCESSING with the prediction id; on a permanent failure, or when retries run out, it
-moves to FAILED with the reason. A picture that is no longer STARTED is left alone, so a
-duplicate invocation never starts a second prediction.
+moves to FAILED with the reason.
+
+At most one prediction per picture: the picture is claimed with a conditional write
+before Replicate is called, and an invocation that finds it claimed (Lambda's retry after
+an error, a duplicate delivery) or no longer STARTED calls nothing. When the claimed
+attempt cannot tell whether Replicate created the prediction (read timeout, dropped
+connection, 5xx, or an error after Replicate answered, such as a throttled write), the
+picture stays claimed: a prediction that exists sends its webhook with ``?id=<pic id>``
+and the webhook adopts it; if none arrives, the sweeper fails the picture at its deadline.
 """
 
 from __future__ import annotations
@@ -21,7 +28,7 @@ from aipic.clients import http_session
 from aipic.observability import logger
 from aipic.parameters import ParameterUnavailableError, read_secure_parameter
 from aipic.pics import Status, pics_repository
-from aipic.replicate import ReplicateClient, ReplicateError
+from aipic.replicate import PredictionInDoubtError, ReplicateClient, ReplicateError
 from aipic.settings import GenerateSettings, generate_settings
 
 # GraphQL setting name → Replicate input name.
@@ -104,11 +111,19 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, str]:
             extra={"status": pic.status if pic else None},
         )
         return {"id": request.pic_id, "outcome": "skipped"}
+    if pic.claimed:
+        # An earlier delivery of this event may have reached Replicate: never ask twice.
+        logger.warning("picture already claimed by an earlier invocation; no prediction created")
+        return {"id": request.pic_id, "outcome": "skipped"}
 
     try:
         token = read_secure_parameter(settings.token_parameter, settings.parameters_max_age_seconds)
     except ParameterUnavailableError as error:
         return _fail(request.pic_id, f"Replicate API token unavailable: {error}")
+
+    if not pics.claim_for_generation(request.pic_id):
+        logger.warning("a concurrent invocation claimed the picture; no prediction created")
+        return {"id": request.pic_id, "outcome": "skipped"}
 
     client = ReplicateClient(
         api_url=settings.api_url,
@@ -126,10 +141,30 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, str]:
         )
     except ReplicateError as error:
         return _fail(request.pic_id, str(error))
+    except PredictionInDoubtError as error:
+        logger.warning(
+            "Replicate may have created the prediction; the picture stays claimed for its "
+            "webhook (or the sweeper)",
+            extra={"reason": str(error)},
+        )
+        return {"id": request.pic_id, "outcome": "in-doubt"}
 
-    if not pics.mark_processing(request.pic_id, prediction.id):
-        # A concurrent duplicate won the race; its prediction is the one recorded.
-        logger.warning("picture left STARTED meanwhile", extra={"prediction_id": prediction.id})
-        return {"id": request.pic_id, "outcome": "skipped"}
-    logger.info("prediction started", extra={"prediction_id": prediction.id})
-    return {"id": request.pic_id, "outcome": Status.PROCESSING}
+    if pics.mark_processing(request.pic_id, prediction.id):
+        logger.info("prediction started", extra={"prediction_id": prediction.id})
+        return {"id": request.pic_id, "outcome": Status.PROCESSING}
+    current = pics.get(request.pic_id)
+    if current is not None and current.prediction_id == prediction.id:
+        logger.info(
+            "the webhook recorded the prediction first", extra={"prediction_id": prediction.id}
+        )
+        return {"id": request.pic_id, "outcome": Status.PROCESSING}
+    # The picture went final meanwhile (the sweeper's deadline): stop the paid run.
+    logger.warning(
+        "picture moved on while the prediction was created; cancelling it",
+        extra={"prediction_id": prediction.id, "status": current.status if current else None},
+    )
+    try:
+        client.cancel_prediction(prediction.id)
+    except ReplicateError as error:
+        logger.warning("could not cancel the prediction", extra={"reason": str(error)})
+    return {"id": request.pic_id, "outcome": "skipped"}

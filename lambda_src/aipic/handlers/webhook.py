@@ -2,10 +2,13 @@
 
 Answers: 401 unless the signature verifies (checked before anything in the body is
 trusted), 400 for a malformed request, 404 for an unknown picture, 409 when the body's
-prediction is not the one recorded on the picture (also while generate has not yet
-recorded it: Replicate retries), 500 for a transient transfer failure (Replicate retries
-its webhook for about a minute), 200 otherwise. A transient failure is counted on the
-picture; the third one marks it FAILED, so retries stay bounded.
+prediction is not the one recorded on the picture, 500 for a transient transfer failure
+(Replicate retries its webhook for about a minute), 200 otherwise. A transient failure is
+counted on the picture; the third one marks it FAILED, so retries stay bounded. A picture
+that generate claimed but holds no prediction id yet (its write was lost, or is still
+coming) adopts the webhook's prediction with a conditional write: generate asks Replicate
+once per picture, so the only prediction that can call back with this picture's ``?id=``
+is that one.
 
 The image is streamed synchronously: Replicate's outputs are a few MB, the transfer
 timeouts keep it within the seconds Replicate waits, and an asynchronous step would add a
@@ -17,6 +20,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+from dataclasses import replace
 from typing import Any
 
 from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEventV2
@@ -31,7 +35,7 @@ from aipic.image_transfer import (
 )
 from aipic.observability import logger
 from aipic.parameters import ParameterUnavailableError, read_secure_parameter
-from aipic.pics import Pic, pics_repository
+from aipic.pics import Pic, Status, pics_repository
 from aipic.settings import WebhookSettings, webhook_settings
 from aipic.signature import InvalidSecretError, InvalidSignatureError, verify_signature
 
@@ -87,6 +91,18 @@ def _error_text(error: object) -> str:
     if error is None or error == "":
         return "no error given"
     return error if isinstance(error, str) else json.dumps(error)
+
+
+def _adopt_if_claimed(pic: Pic, prediction_id: str) -> Pic | None:
+    """The picture after recording ``prediction_id`` on it if generate claimed it and
+    recorded none; unchanged otherwise (None if it vanished)."""
+    if pic.prediction_id is not None or not pic.claimed or pic.is_final:
+        return pic
+    pics = pics_repository()
+    if pics.adopt_prediction(pic.id, prediction_id):
+        logger.info("prediction adopted from its webhook")
+        return replace(pic, status=Status.PROCESSING, prediction_id=prediction_id)
+    return pics.get(pic.id)  # generate (or the sweeper) wrote first: decide on that
 
 
 def _fail(pic: Pic, reason: str) -> Response:
@@ -164,6 +180,8 @@ def handler(event: dict[str, Any], context: LambdaContext) -> Response:
 
     logger.append_keys(pic_id=pic_id, prediction_id=prediction["id"])
     pic = pics_repository().get(pic_id)
+    if pic is not None:
+        pic = _adopt_if_claimed(pic, prediction["id"])
     if pic is None:
         return _respond(404, "unknown picture")
     if pic.prediction_id != prediction["id"]:

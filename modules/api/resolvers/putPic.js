@@ -1,6 +1,8 @@
 /**
  * createAIPic step 3 (DynamoDB, pics table): writes the new picture as STARTED,
  * owned by the caller. The condition makes the write a create, never an overwrite.
+ * pendingPartition puts it in the table's sparse pending index until a final
+ * status removes it (lambda_src/aipic/pics.py): the sweeper fails what is overdue.
  */
 import { util } from '@aws-appsync/utils';
 
@@ -10,6 +12,7 @@ export function request(ctx) {
         owner: ctx.identity.sub,
         prompt: ctx.stash.prompt,
         completionStatus: 'STARTED',
+        pendingPartition: 'PENDING',
         createdAt: now,
         updatedAt: now,
     };

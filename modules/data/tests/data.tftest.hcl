@@ -71,8 +71,8 @@ run "table_is_keyed_indexed_streamed_recoverable_and_encrypted" {
   }
 
   assert {
-    condition     = { for a in aws_dynamodb_table.pics.attribute : a.name => a.type } == { id = "S", owner = "S", createdAt = "S" }
-    error_message = "Key attributes must be id, owner and createdAt, all strings."
+    condition     = { for a in aws_dynamodb_table.pics.attribute : a.name => a.type } == { id = "S", owner = "S", createdAt = "S", pendingPartition = "S" }
+    error_message = "Key attributes must be id, owner, createdAt and pendingPartition, all strings."
   }
 
   assert {
@@ -81,15 +81,16 @@ run "table_is_keyed_indexed_streamed_recoverable_and_encrypted" {
   }
 
   assert {
-    condition = [for g in aws_dynamodb_table.pics.global_secondary_index : [g.name, g.hash_key, g.range_key, g.projection_type]] == [
-      ["byOwner", "owner", "createdAt", "ALL"],
-    ]
-    error_message = "The only index must be byOwner (owner, createdAt, projection ALL)."
+    condition = { for g in aws_dynamodb_table.pics.global_secondary_index : g.name => [g.hash_key, g.range_key, g.projection_type] } == {
+      byOwner   = ["owner", "createdAt", "ALL"]
+      byPending = ["pendingPartition", "createdAt", "KEYS_ONLY"]
+    }
+    error_message = "The indexes must be byOwner (owner, createdAt, projection ALL) and the sparse byPending (pendingPartition, createdAt, keys only)."
   }
 
   assert {
-    condition     = output.owner_index_name == "byOwner"
-    error_message = "owner_index_name must name the index."
+    condition     = output.owner_index_name == "byOwner" && output.pending_index_name == "byPending"
+    error_message = "owner_index_name and pending_index_name must name the indexes."
   }
 
   assert {

@@ -42,6 +42,29 @@ override_resource {
 }
 
 override_resource {
+  target = aws_lambda_function.function["sweeper"]
+  values = {
+    arn        = "arn:aws:lambda:eu-west-1:123456789012:function:aipic-test-sweeper"
+    invoke_arn = "arn:aws:apigateway:eu-west-1:lambda:path/2015-03-31/functions/arn:aws:lambda:eu-west-1:123456789012:function:aipic-test-sweeper/invocations"
+  }
+}
+
+override_resource {
+  target = aws_cloudwatch_event_rule.sweeper
+  values = {
+    arn = "arn:aws:events:eu-west-1:123456789012:rule/aipic-test-sweeper-schedule"
+  }
+}
+
+override_resource {
+  target = aws_sqs_queue.failures["sweeper"]
+  values = {
+    arn = "arn:aws:sqs:eu-west-1:123456789012:aipic-test-sweeper-failures"
+    url = "https://sqs.eu-west-1.amazonaws.com/123456789012/aipic-test-sweeper-failures"
+  }
+}
+
+override_resource {
   target = aws_sqs_queue.failures["generate"]
   values = {
     arn = "arn:aws:sqs:eu-west-1:123456789012:aipic-test-generate-failures"
@@ -78,8 +101,8 @@ run "deploy" {
   command = apply
 
   assert {
-    condition     = keys(aws_lambda_function.function) == ["generate", "on_upload", "publish", "webhook"]
-    error_message = "The module must deploy exactly the four functions."
+    condition     = keys(aws_lambda_function.function) == ["generate", "on_upload", "publish", "sweeper", "webhook"]
+    error_message = "The module must deploy exactly the five functions."
   }
 }
 
@@ -109,6 +132,7 @@ run "functions_run_the_built_artifacts" {
       webhook   = "aipic-test-webhook"
       on_upload = "aipic-test-on-upload"
       publish   = "aipic-test-publish"
+      sweeper   = "aipic-test-sweeper"
     }
     error_message = "Function names must be prefixed with name_prefix."
   }
@@ -125,7 +149,7 @@ run "functions_run_the_built_artifacts" {
 
   assert {
     condition = { for key, function in aws_lambda_function.function : key => function.reserved_concurrent_executions } == {
-      generate = 10, webhook = 10, on_upload = 5, publish = 5
+      generate = 10, webhook = 10, on_upload = 5, publish = 5, sweeper = 1
     }
     error_message = "Reserved concurrency must come from reserved_concurrency."
   }
@@ -197,6 +221,19 @@ run "environment_variables_follow_the_contract" {
       APPSYNC_GRAPHQL_URL     = "https://abcdefghijklmnopqrstuvwxyz.appsync-api.eu-west-1.amazonaws.com/graphql"
     })
     error_message = "publish's environment must be exactly the documented variables."
+  }
+
+  assert {
+    condition = aws_lambda_function.function["sweeper"].environment[0].variables == tomap({
+      POWERTOOLS_SERVICE_NAME       = "aipic"
+      POWERTOOLS_LOG_LEVEL          = "INFO"
+      PICS_TABLE_NAME               = "aipic-test-pics"
+      PENDING_INDEX_NAME            = "byPending"
+      PICTURE_DEADLINE_MINUTES      = "30"
+      REPLICATE_API_TOKEN_PARAMETER = "/aipic-test/replicate/api-token"
+      REPLICATE_API_URL             = "https://api.replicate.com/v1"
+    })
+    error_message = "sweeper's environment must be exactly the documented variables."
   }
 }
 
@@ -370,6 +407,55 @@ run "iam_policies_are_least_privilege" {
   }
 
   assert {
+    condition = jsondecode(aws_iam_role_policy.function["sweeper"].policy).Statement == [
+      {
+        Sid      = "FindPendingPictures"
+        Effect   = "Allow"
+        Action   = ["dynamodb:Query"]
+        Resource = ["arn:aws:dynamodb:eu-west-1:123456789012:table/aipic-test-pics/index/byPending"]
+      },
+      {
+        Sid      = "FailOverduePictures"
+        Effect   = "Allow"
+        Action   = ["dynamodb:UpdateItem"]
+        Resource = ["arn:aws:dynamodb:eu-west-1:123456789012:table/aipic-test-pics"]
+      },
+      {
+        Sid      = "ReadReplicateTokenToCancel"
+        Effect   = "Allow"
+        Action   = ["ssm:GetParameter"]
+        Resource = ["arn:aws:ssm:eu-west-1:123456789012:parameter/aipic-test/replicate/api-token"]
+      },
+      {
+        Sid      = "SendFailedEvents"
+        Effect   = "Allow"
+        Action   = ["sqs:SendMessage"]
+        Resource = ["arn:aws:sqs:eu-west-1:123456789012:aipic-test-sweeper-failures"]
+      },
+      {
+        Sid       = "UseEnvironmentKey"
+        Effect    = "Allow"
+        Action    = ["kms:Decrypt", "kms:GenerateDataKey"]
+        Resource  = ["arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"]
+        Condition = { StringEquals = { "kms:ViaService" = ["ssm.eu-west-1.amazonaws.com", "dynamodb.eu-west-1.amazonaws.com", "sqs.eu-west-1.amazonaws.com"] } }
+      },
+      {
+        Sid      = "WriteOwnLogs"
+        Effect   = "Allow"
+        Action   = ["logs:CreateLogStream", "logs:PutLogEvents"]
+        Resource = ["arn:aws:logs:eu-west-1:123456789012:log-group:/aws/lambda/aipic-test-sweeper:log-stream:*"]
+      },
+      {
+        Sid      = "SendTraces"
+        Effect   = "Allow"
+        Action   = ["xray:PutTraceSegments", "xray:PutTelemetryRecords"]
+        Resource = ["*"]
+      },
+    ]
+    error_message = "sweeper may only query the pending index, update pictures, read the Replicate token (to cancel), send to its failure queue, use the key via SSM/DynamoDB/SQS, log and trace: no GetItem, Scan or PutItem."
+  }
+
+  assert {
     condition = alltrue(flatten([
       for policy in aws_iam_role_policy.function : [
         for statement in jsondecode(policy.policy).Statement : [
@@ -414,8 +500,8 @@ run "iam_policies_are_least_privilege" {
   }
 
   assert {
-    condition     = output.function_role_policies == { for key, policy in aws_iam_role_policy.function : key => policy.policy } && length(output.function_role_policies) == 4
-    error_message = "function_role_policies must map each of the four functions to its role's policy."
+    condition     = output.function_role_policies == { for key, policy in aws_iam_role_policy.function : key => policy.policy } && length(output.function_role_policies) == 5
+    error_message = "function_role_policies must map each of the five functions to its role's policy."
   }
 }
 
@@ -455,8 +541,9 @@ run "asynchronous_failures_end_in_alarmed_queues" {
       } == {
       generate  = ["aipic-test-generate", 2, 3600, "arn:aws:sqs:eu-west-1:123456789012:aipic-test-generate-failures"]
       on_upload = ["aipic-test-on-upload", 2, 3600, "arn:aws:sqs:eu-west-1:123456789012:aipic-test-on-upload-failures"]
+      sweeper   = ["aipic-test-sweeper", 2, 3600, "arn:aws:sqs:eu-west-1:123456789012:aipic-test-sweeper-failures"]
     }
-    error_message = "generate and on_upload must retry asynchronous events twice, then send them to their own failure queue."
+    error_message = "generate, on_upload and sweeper must retry asynchronous events twice, then send them to their own failure queue."
   }
 
   assert {
@@ -465,8 +552,8 @@ run "asynchronous_failures_end_in_alarmed_queues" {
       queue.name == "aipic-test-${replace(key, "_", "-")}-failures" &&
       queue.kms_master_key_id == var.kms_key_arn &&
       queue.message_retention_seconds == 1209600
-    ]) && length(aws_sqs_queue.failures) == 3
-    error_message = "The three failure queues must be KMS-encrypted and keep messages 14 days."
+    ]) && length(aws_sqs_queue.failures) == 4
+    error_message = "The four failure queues must be KMS-encrypted and keep messages 14 days."
   }
 
   assert {
@@ -477,7 +564,7 @@ run "asynchronous_failures_end_in_alarmed_queues" {
       alarm.dimensions == tomap({ QueueName = aws_sqs_queue.failures[key].name }) &&
       alarm.comparison_operator == "GreaterThanThreshold" && alarm.threshold == 0 &&
       alarm.alarm_actions == toset(["arn:aws:sns:eu-west-1:123456789012:aipic-test-alerts"])
-    ]) && length(aws_cloudwatch_metric_alarm.failures) == 3
+    ]) && length(aws_cloudwatch_metric_alarm.failures) == 4
     error_message = "Each failure queue must raise an alarm as soon as it holds a message."
   }
 
@@ -486,6 +573,7 @@ run "asynchronous_failures_end_in_alarmed_queues" {
       generate  = "https://sqs.eu-west-1.amazonaws.com/123456789012/aipic-test-generate-failures"
       on_upload = "https://sqs.eu-west-1.amazonaws.com/123456789012/aipic-test-on-upload-failures"
       publish   = "https://sqs.eu-west-1.amazonaws.com/123456789012/aipic-test-publish-failures"
+      sweeper   = "https://sqs.eu-west-1.amazonaws.com/123456789012/aipic-test-sweeper-failures"
     }
     error_message = "The failure queue URLs must be output by function."
   }
@@ -522,6 +610,70 @@ run "stream_mapping_retries_records_boundedly" {
       dynamodb  = { NewImage = { completionStatus = { S = ["PROCESSING", "COMPLETED", "FAILED"] } } }
     }]
     error_message = "Only updates leaving a picture PROCESSING, COMPLETED or FAILED may reach publish."
+  }
+}
+
+run "sweeper_runs_on_a_rate_schedule" {
+  command = apply
+
+  assert {
+    condition = (
+      aws_cloudwatch_event_rule.sweeper.name == "aipic-test-sweeper-schedule" &&
+      aws_cloudwatch_event_rule.sweeper.schedule_expression == "rate(5 minutes)" &&
+      aws_cloudwatch_event_rule.sweeper.event_pattern == null
+    )
+    error_message = "A plain EventBridge rule must fire every sweep_interval_minutes (5 by default)."
+  }
+
+  assert {
+    condition = (
+      aws_cloudwatch_event_target.sweeper.rule == aws_cloudwatch_event_rule.sweeper.name &&
+      aws_cloudwatch_event_target.sweeper.arn == "arn:aws:lambda:eu-west-1:123456789012:function:aipic-test-sweeper"
+    )
+    error_message = "The schedule's target must be the sweeper function."
+  }
+
+  assert {
+    condition = (
+      aws_lambda_permission.schedule_invokes_sweeper.function_name == "aipic-test-sweeper" &&
+      aws_lambda_permission.schedule_invokes_sweeper.action == "lambda:InvokeFunction" &&
+      aws_lambda_permission.schedule_invokes_sweeper.principal == "events.amazonaws.com" &&
+      aws_lambda_permission.schedule_invokes_sweeper.source_arn == "arn:aws:events:eu-west-1:123456789012:rule/aipic-test-sweeper-schedule" &&
+      aws_lambda_permission.schedule_invokes_sweeper.source_account == "123456789012"
+    )
+    error_message = "Only the sweeper's own rule, in this account, may invoke the sweeper."
+  }
+
+  assert {
+    condition = (
+      aws_lambda_function.function["sweeper"].handler == "aipic.handlers.sweeper.handler" &&
+      aws_lambda_function.function["sweeper"].timeout == 120 &&
+      aws_lambda_function.function["sweeper"].reserved_concurrent_executions == 1
+    )
+    error_message = "The sweeper runs aipic.handlers.sweeper.handler, one run at a time, within 120 s."
+  }
+}
+
+run "sweep_settings_follow_the_inputs" {
+  command = apply
+
+  variables {
+    picture_deadline_minutes = 45
+    sweep_interval_minutes   = 1
+  }
+
+  assert {
+    condition     = aws_cloudwatch_event_rule.sweeper.schedule_expression == "rate(1 minute)"
+    error_message = "A one-minute interval must use the singular unit EventBridge demands."
+  }
+
+  assert {
+    condition = output.sweeper_settings == {
+      schedule_expression      = "rate(1 minute)"
+      picture_deadline_minutes = 45
+      pending_index_name       = "byPending"
+    }
+    error_message = "The sweeper's deadline must come from picture_deadline_minutes, and sweeper_settings must report it."
   }
 }
 

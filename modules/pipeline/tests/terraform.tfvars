@@ -13,6 +13,7 @@ artifacts = {
 }
 table_name              = "aipic-test-pics"
 table_arn               = "arn:aws:dynamodb:eu-west-1:123456789012:table/aipic-test-pics"
+pending_index_name      = "byPending"
 table_stream_arn        = "arn:aws:dynamodb:eu-west-1:123456789012:table/aipic-test-pics/stream/2025-11-26T04:12:00.000"
 bucket_name             = "aipic-test-pics-123456789012"
 bucket_arn              = "arn:aws:s3:::aipic-test-pics-123456789012"

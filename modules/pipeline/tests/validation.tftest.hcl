@@ -175,3 +175,44 @@ run "rejects_graphql_url_without_path" {
   }
   expect_failures = [var.graphql_url]
 }
+
+run "rejects_a_deadline_shorter_than_generates_retries" {
+  command = plan
+  variables {
+    picture_deadline_minutes = 5
+  }
+  expect_failures = [var.picture_deadline_minutes]
+}
+
+run "rejects_a_deadline_past_replicates_output_lifetime" {
+  command = plan
+  variables {
+    picture_deadline_minutes = 90
+  }
+  expect_failures = [var.picture_deadline_minutes]
+}
+
+run "rejects_a_zero_sweep_interval" {
+  command = plan
+  variables {
+    sweep_interval_minutes = 0
+  }
+  expect_failures = [var.sweep_interval_minutes]
+}
+
+run "rejects_a_sweep_interval_not_shorter_than_the_deadline" {
+  command = plan
+  variables {
+    picture_deadline_minutes = 20
+    sweep_interval_minutes   = 20
+  }
+  expect_failures = [var.sweep_interval_minutes]
+}
+
+run "rejects_a_malformed_pending_index_name" {
+  command = plan
+  variables {
+    pending_index_name = "by pending"
+  }
+  expect_failures = [var.pending_index_name]
+}

@@ -106,6 +106,12 @@ run "functions_use_the_data_modules_table_bucket_stream_and_key" {
         CallPublishMutationOnly = [module.api.publish_field_arn]
         UseEnvironmentKey       = [module.data.kms_key_arn]
       }
+      sweeper = {
+        FindPendingPictures        = ["${module.data.table_arn}/index/${module.data.pending_index_name}"]
+        FailOverduePictures        = [module.data.table_arn]
+        ReadReplicateTokenToCancel = ["arn:aws:ssm:eu-west-1:123456789012:parameter/aipic-test/replicate/api-token"]
+        UseEnvironmentKey          = [module.data.kms_key_arn]
+      }
     }
     error_message = "Each function's table, bucket, stream and key permissions must name the data module's resources."
   }
@@ -118,6 +124,24 @@ run "functions_use_the_data_modules_table_bucket_stream_and_key" {
       "arn:aws:kms:eu-west-1:123456789012:key/0d6c1a52-8f1e-4f0b-9a8e-2f6a3c1d9b70",
     ]
     error_message = "The data module must expose the mocked table, bucket, stream and key (the other assertions compare against them)."
+  }
+}
+
+run "sweeper_queries_the_data_modules_pending_index_on_the_configured_schedule" {
+  command = apply
+
+  variables {
+    picture_deadline_minutes = 20
+    sweep_interval_minutes   = 2
+  }
+
+  assert {
+    condition = module.pipeline.sweeper_settings == {
+      schedule_expression      = "rate(2 minutes)"
+      picture_deadline_minutes = 20
+      pending_index_name       = module.data.pending_index_name
+    }
+    error_message = "The stack must pass the data module's pending index and its deadline and sweep interval to the sweeper."
   }
 }
 

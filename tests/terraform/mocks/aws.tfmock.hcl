@@ -112,6 +112,12 @@ mock_resource "aws_sqs_queue" {
   }
 }
 
+mock_resource "aws_cloudwatch_event_rule" {
+  defaults = {
+    arn = "arn:aws:events:eu-west-1:123456789012:rule/aipic-test-rule"
+  }
+}
+
 mock_resource "aws_ssm_parameter" {
   defaults = {
     arn = "arn:aws:ssm:eu-west-1:123456789012:parameter/aipic-test/replicate/parameter"
