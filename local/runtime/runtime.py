@@ -166,10 +166,11 @@ class FunctionRuntime:
 
     def _refuse_unrunnable(self, functions: Iterable[FunctionConfig]) -> None:
         assert self._artifacts is not None
-        problems: list[str] = []
+        unsupported: list[str] = []
+        stale: list[str] = []
         for function in functions:
             if function.runtime != _local_runtime_name():
-                problems.append(
+                unsupported.append(
                     f"function {function.name}: runtime {function.runtime!r}, but this "
                     f"runtime runs only {_local_runtime_name()} ({sys.executable})"
                 )
@@ -177,9 +178,11 @@ class FunctionRuntime:
             try:
                 self._artifacts.check(function)
             except StaleArtifactError as error:
-                problems.append(str(error))
-        if problems:
-            raise StaleArtifactError("\n".join(problems))
+                stale.append(str(error))
+        if unsupported:
+            raise UnsupportedFunctionError("\n".join(unsupported + stale))
+        if stale:
+            raise StaleArtifactError("\n".join(stale))
 
     def _reload_pollers(self, config: StackConfig) -> None:
         wanted = {m.uuid: m for m in config.stream_mappings if m.enabled}
