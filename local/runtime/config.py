@@ -6,7 +6,6 @@ schedules are whatever the emulator lists.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -347,12 +346,3 @@ def read_stack(clients: AwsClients) -> StackConfig:
         http_apis=read_http_apis(clients),
         scheduled_rules=read_scheduled_rules(clients),
     )
-
-
-def describe(config: StackConfig) -> str:
-    """A one-line-per-thing summary, for logs and error messages."""
-    lines = [f"function {f.name} ({f.handler})" for f in config.functions.values()]
-    lines += [f"stream mapping {m.uuid} → {m.function_arn}" for m in config.stream_mappings]
-    lines += [f"http api {a.api_id} ({a.name})" for a in config.http_apis]
-    lines += [f"schedule {r.name} {r.schedule_expression}" for r in config.scheduled_rules]
-    return json.dumps(lines, indent=1)
