@@ -172,3 +172,18 @@ def test_runtime_does_not_inherit_os_environ_defaults_for_credentials(deploy, st
 
     assert env["AWS_ACCESS_KEY_ID"] != os.environ.get("AWS_ACCESS_KEY_ID", "unset-here")
     assert env["AWS_SESSION_TOKEN"]
+
+
+def test_reload_follows_a_changed_environment_variable(deploy, start_runtime, aws):
+    deploy.function("configurable", "handlers.echo", environment={"TABLE_NAME": "old"})
+    runtime = start_runtime()
+    assert runtime.invoke("configurable", {}).json()["env"]["TABLE_NAME"] == "old"
+
+    aws("lambda").update_function_configuration(
+        FunctionName="configurable", Environment={"Variables": {"PICS_TABLE": "new"}}
+    )
+    runtime.reload()
+
+    env = runtime.invoke("configurable", {}).json()["env"]
+    assert env["PICS_TABLE"] == "new"
+    assert "TABLE_NAME" not in env
