@@ -1,0 +1,113 @@
+"""The deployed functions by name and ARN, each with its pool; every call is logged.
+
+Also counts the work in flight, so ``wait_until_idle`` can tell when everything a
+trigger started has finished.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from local.runtime.config import FunctionConfig
+from local.runtime.invocations import InvocationLog, InvocationResult
+from local.runtime.workers import FunctionPool
+
+
+class FunctionNotFoundError(LookupError):
+    """No deployed function has this name or ARN (Lambda's ResourceNotFoundException)."""
+
+
+class Activity:
+    """A counter of work in flight (invocations, queued async events, pending retries)."""
+
+    def __init__(self) -> None:
+        self._count = 0
+        self._changes = 0
+        self._condition = threading.Condition()
+
+    @contextmanager
+    def busy(self) -> Iterator[None]:
+        self.enter()
+        try:
+            yield
+        finally:
+            self.leave()
+
+    def enter(self) -> None:
+        with self._condition:
+            self._count += 1
+            self._changes += 1
+
+    def leave(self) -> None:
+        with self._condition:
+            self._count -= 1
+            self._changes += 1
+            self._condition.notify_all()
+
+    def snapshot(self) -> tuple[int, int]:
+        """(work in flight, number of changes so far)."""
+        with self._condition:
+            return self._count, self._changes
+
+
+def function_name_of(name_or_arn: str) -> str:
+    """``f``, ``f:qualifier``, ``123456789012:function:f`` or a full ARN → ``f``."""
+    parts = name_or_arn.split(":")
+    if "function" in parts:
+        return parts[parts.index("function") + 1]
+    return parts[0]
+
+
+class Functions:
+    def __init__(self, log: InvocationLog, activity: Activity) -> None:
+        self._pools: dict[str, FunctionPool] = {}
+        self._log = log
+        self.activity = activity
+        self._lock = threading.Lock()
+
+    def replace(self, pools: dict[str, FunctionPool]) -> None:
+        """Serve these pools from now on; the old ones are closed (workers stopped)."""
+        with self._lock:
+            old, self._pools = self._pools, pools
+        for pool in old.values():
+            pool.close()
+
+    def config(self, name_or_arn: str) -> FunctionConfig:
+        return self._pool(name_or_arn).spec.function
+
+    def names(self) -> list[str]:
+        with self._lock:
+            return sorted(self._pools)
+
+    def _pool(self, name_or_arn: str) -> FunctionPool:
+        name = function_name_of(name_or_arn)
+        with self._lock:
+            pool = self._pools.get(name)
+        if pool is None:
+            raise FunctionNotFoundError(f"Function not found: {name_or_arn}")
+        return pool
+
+    def invoke(
+        self,
+        name_or_arn: str,
+        payload: bytes,
+        *,
+        trigger: str,
+        request_id: str | None = None,
+        attempt: int = 1,
+    ) -> InvocationResult:
+        """Run the function once, synchronously; TooManyRequestsError when no worker frees up."""
+        pool = self._pool(name_or_arn)
+        request_id = request_id or str(uuid.uuid4())
+        with self.activity.busy():
+            started_at = time.time()
+            result = pool.invoke(payload, request_id)
+            self._log.record(pool.spec.function.name, trigger, result, started_at, attempt)
+        return result
+
+    def close(self) -> None:
+        self.replace({})
