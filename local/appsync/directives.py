@@ -93,7 +93,7 @@ _PATTERNS = {
 def _checked_text(name: str, check: Callable[[str], bool]) -> Callable[[Json], str]:
     def parse_value(value: Json) -> str:
         if not isinstance(value, str) or not check(value):
-            raise GraphQLError(f"Variable has an invalid value: {value!r} is not a valid {name}")
+            raise GraphQLError(f"{value!r} is not a valid {name}")
         return value
 
     return parse_value
@@ -118,13 +118,11 @@ def _is_ip(text: str) -> bool:
 
 def _parse_json(value: Json) -> Json:
     if not isinstance(value, str):
-        raise GraphQLError(
-            f"Variable has an invalid value: AWSJSON must be a string, not {value!r}"
-        )
+        raise GraphQLError(f"AWSJSON must be a string, not {value!r}")
     try:
         return json.loads(value)
     except ValueError:
-        raise GraphQLError(f"Variable has an invalid value: {value!r} is not valid JSON") from None
+        raise GraphQLError(f"{value!r} is not valid JSON") from None
 
 
 def _serialize_json(value: Json) -> str:
@@ -134,7 +132,7 @@ def _serialize_json(value: Json) -> str:
 
 def _parse_timestamp(value: Json) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
-        raise GraphQLError(f"Variable has an invalid value: {value!r} is not an AWSTimestamp")
+        raise GraphQLError(f"{value!r} is not an AWSTimestamp")
     return value
 
 
@@ -152,26 +150,29 @@ def _scalar_parsers() -> dict[str, Callable[[Json], Json]]:
 APPSYNC_SCALARS = tuple(sorted(_scalar_parsers()))
 
 
-def _literal_parser(parse_value: Callable[[Json], Json]) -> Callable[..., Json]:
-    def parse_literal(node: ValueNode, _variables: Mapping[str, Json] | None = None) -> Json:
+def _literal_coercer(coerce_input: Callable[[Json], Json]) -> Callable[[ValueNode], Json]:
+    def coerce_input_literal(node: ValueNode) -> Json:
         if isinstance(node, StringValueNode | IntValueNode):
-            return parse_value(value_from_ast_untyped(node))
+            return coerce_input(value_from_ast_untyped(node))
         raise GraphQLError(f"Expected a literal string or integer, found {type(node).__name__}")
 
-    return parse_literal
+    return coerce_input_literal
 
 
 def _install_scalars(schema: GraphQLSchema) -> None:
-    for name, parse_value in _scalar_parsers().items():
+    # graphql-core 3.3 reads coerce_input_value / coerce_input_literal / coerce_output_value.
+    outputs: dict[str, Callable[[Json], Json]] = {
+        "AWSJSON": _serialize_json,
+        "AWSTimestamp": _parse_timestamp,
+    }
+    for name, coerce_input in _scalar_parsers().items():
         scalar = schema.type_map.get(name)
         if not isinstance(scalar, GraphQLScalarType):
             continue
-        scalar.parse_value = parse_value  # type: ignore[method-assign,assignment]
-        scalar.parse_literal = _literal_parser(parse_value)  # type: ignore[method-assign]
-        if name == "AWSJSON":
-            scalar.serialize = _serialize_json  # type: ignore[method-assign]
-        elif name == "AWSTimestamp":
-            scalar.serialize = _parse_timestamp  # type: ignore[method-assign]
+        scalar.coerce_input_value = coerce_input
+        scalar.coerce_input_literal = _literal_coercer(coerce_input)
+        if name in outputs:
+            scalar.coerce_output_value = outputs[name]
 
 
 def build_appsync_schema(sdl: str) -> GraphQLSchema:

@@ -8,8 +8,8 @@ own users, so tests never see each other's pictures or events.
 from __future__ import annotations
 
 import asyncio
-import json
 import itertools
+import json
 import time
 import uuid
 from collections.abc import Callable, Iterator
