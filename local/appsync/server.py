@@ -18,7 +18,9 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import datetime as dt
 import functools
+import ipaddress
 import json
 import logging
 import socket
@@ -26,11 +28,16 @@ import ssl
 import threading
 import time
 from collections.abc import Callable
+from pathlib import Path
 from types import TracebackType
 from typing import Any, ParamSpec, Self, TypeVar
 
 from aiohttp import web
 from botocore.client import BaseClient
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
 
 from local.appsync.api import ApiDefinition
 from local.appsync.auth import (
@@ -75,6 +82,47 @@ CORS_HEADERS = {
     "Access-Control-Max-Age": "86400",
 }
 WORKER_THREADS = 8
+
+
+def local_tls_context(directory: Path) -> tuple[ssl.SSLContext, Path]:
+    """A self-signed certificate for 127.0.0.1/localhost in ``directory`` and a server
+    context using it: (context, certificate path). Clients trust the certificate file
+    (Node: NODE_EXTRA_CA_CERTS; Python: ssl.create_default_context(cafile=...)). Needed by
+    aws-amplify, which always opens the real-time socket with wss://."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "local AppSync endpoint")])
+    now = dt.datetime.now(dt.UTC)
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(minutes=5))
+        .not_valid_after(now + dt.timedelta(days=30))
+        .add_extension(
+            x509.SubjectAlternativeName(
+                [x509.IPAddress(ipaddress.ip_address(LOOPBACK)), x509.DNSName("localhost")]
+            ),
+            critical=False,
+        )
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    certificate_path = directory / "appsync-local.crt"
+    key_path = directory / "appsync-local.key"
+    certificate_path.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    key_path.chmod(0o600)
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(certificate_path, key_path)
+    return context, certificate_path
 
 
 def _json_response(status: int, body: Json, extra: dict[str, str] | None = None) -> web.Response:

@@ -25,7 +25,7 @@ from gql import Client, GraphQLRequest, gql
 from gql.transport.aiohttp import AIOHTTPTransport
 from gql.transport.appsync_auth import AppSyncIAMAuthentication, AppSyncJWTAuthentication
 
-from local.appsync.api import api_from_repository
+from local.appsync.api import ApiDefinition, api_from_repository
 from local.appsync.auth import IamPrincipal, static_principals
 from local.appsync.executor import NodeResolverRuntime
 from local.appsync.server import AppSyncEndpoint
@@ -76,6 +76,8 @@ class Stack:
     endpoint: AppSyncEndpoint
     fake_lambda: FakeLambda
     dynamodb: Any
+    lambda_client: Any
+    api: ApiDefinition
     cognito: Any
     user_pool_id: str
     client_id: str
@@ -185,6 +187,8 @@ def stack(emulator: MotoServer, resolver_runtime: NodeResolverRuntime) -> Iterat
                 endpoint,
                 fake_lambda,
                 dynamodb,
+                lambda_client,
+                api,
                 cognito,
                 pool_id,
                 client_id,
