@@ -99,6 +99,15 @@ class Stack:
         claims = jwt.decode(tokens["IdToken"], options={"verify_signature": False})
         return User(username, claims["sub"], tokens["IdToken"], tokens["AccessToken"])
 
+    def sign_up_again(self, user: User) -> User:
+        """New tokens for a user (after a change such as a group membership)."""
+        tokens = self.cognito.initiate_auth(
+            ClientId=self.client_id,
+            AuthFlow="USER_PASSWORD_AUTH",
+            AuthParameters={"USERNAME": user.username, "PASSWORD": PASSWORD},
+        )["AuthenticationResult"]
+        return User(user.username, user.sub, tokens["IdToken"], tokens["AccessToken"])
+
     def jwt_client(self, token: str, *, fetch_schema: bool = False) -> Client:
         transport = AIOHTTPTransport(
             url=self.endpoint.url, auth=AppSyncJWTAuthentication(host=self.host, jwt=token)
