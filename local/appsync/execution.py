@@ -420,6 +420,15 @@ class GraphQLService:
         self, request: ParsedRequest, caller: Caller, headers: Mapping[str, str]
     ) -> tuple[dict[str, Json], list[MutationEvent]]:
         """AppSync's response body, and the events the mutation fields publish."""
+        if request.operation.operation is OperationType.SUBSCRIPTION:
+            refusal = {
+                "path": None,
+                "locations": None,
+                "errorType": "UnsupportedOperation",
+                "message": "Subscriptions are served on the real-time WebSocket endpoint, not "
+                "over HTTP POST",
+            }
+            return {"data": None, "errors": [refusal]}, []
         context = RequestContext(caller, headers, request.variables)
         result = self._run(request, context)
         events: list[MutationEvent] = []

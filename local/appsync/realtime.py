@@ -28,6 +28,7 @@ import contextlib
 import json
 import logging
 import time
+from collections import deque
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -51,7 +52,9 @@ CONNECTION_TIMEOUT_MS = 300_000
 KEEP_ALIVE_SECONDS = 60.0
 # AppSync closes a connection after 24 hours; so does this endpoint (every loop ends).
 MAX_CONNECTION_SECONDS = 24 * 3600.0
+# This endpoint's bound (every client gets the same answer when it is passed).
 MAX_SUBSCRIPTIONS_PER_CONNECTION = 100
+MAX_DELIVERIES_KEPT = 1000
 
 log = logging.getLogger(__name__)
 
@@ -111,7 +114,8 @@ class SubscriptionHub:
         self._service = service
         self._offload = offload
         self._subscriptions: dict[tuple[int, str], Subscription] = {}
-        self.delivered: list[DeliveredEvent] = []
+        # The latest deliveries (bounded: `make up` runs for hours).
+        self.delivered: deque[DeliveredEvent] = deque(maxlen=MAX_DELIVERIES_KEPT)
 
     def add(self, subscription: Subscription) -> None:
         self._subscriptions[(id(subscription.connection), subscription.id)] = subscription

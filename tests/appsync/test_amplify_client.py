@@ -149,7 +149,8 @@ def publish_over(
 
     body = json.dumps(
         {
-            "query": "mutation P($owner: ID!, $data: AWSJSON!) { publish(owner: $owner, data: $data) { owner data } }",
+            "query": "mutation P($owner: ID!, $data: AWSJSON!) "
+            "{ publish(owner: $owner, data: $data) { owner data } }",
             "variables": {"owner": owner, "data": json.dumps(data)},
         }
     ).encode()

@@ -53,10 +53,12 @@ type Child @aws_cognito_user_pools {
 PROBE = """
 export function request(ctx) {
     ctx.stash.seen = 'request';
-    return { payload: { args: ctx.args, identity: ctx.identity, info: ctx.info, source: ctx.source } };
+    const { args, identity, info, source } = ctx;
+    return { payload: { args, identity, info, source } };
 }
 export function response(ctx) {
-    return { ctx: { ...ctx.result, stash: ctx.stash }, child: { text: ctx.args.text }, iamOnly: 'secret' };
+    const probe = { ...ctx.result, stash: ctx.stash };
+    return { ctx: probe, child: { text: ctx.args.text }, iamOnly: 'secret' };
 }
 """
 CHILD = """
@@ -181,7 +183,8 @@ def test_the_resolver_sees_the_context_appsync_passes(
 ) -> None:
     user = stack.sign_up()
     query = gql(
-        "query Probe($text: String) { probe(text: $text, count: 3) { ctx alias: child { sourceText } } }"
+        "query Probe($text: String) "
+        "{ probe(text: $text, count: 3) { ctx alias: child { sourceText } } }"
     )
     data = client_for(stack, probe_endpoint, user.id_token).execute(
         GraphQLRequest(query, variable_values={"text": "hello"})
