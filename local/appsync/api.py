@@ -3,7 +3,8 @@
 An ``ApiDefinition`` holds what AppSync's control plane reports for one GraphQL API: the
 schema as uploaded, the default and additional authorization modes, the data sources,
 the pipeline functions and the resolvers (APPSYNC_JS code as deployed). ``make up`` reads
-it back from the emulator; tests build it from the repository with ``api_from_repository``.
+it back from the emulator with ``api_from_appsync``; tests build it from the repository with
+``api_from_repository``.
 """
 
 from __future__ import annotations
@@ -12,6 +13,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
+from typing import Any
+
+from botocore.client import BaseClient
+from graphql import parse
+from graphql.language import ObjectTypeDefinitionNode, ObjectTypeExtensionNode
 
 from local.appsync.executor import (
     DAILY_QUOTA_FILE,
@@ -234,4 +240,94 @@ def api_from_repository(
         functions=functions,
         resolvers=tuple(resolvers),
         name="aipic-api",
+    )
+
+
+# --- the API as AppSync's control plane reports it (the emulator, for `make up`) ---
+
+
+def _user_pool(config: Mapping[str, Any] | None) -> UserPoolConfig | None:
+    if not config:
+        return None
+    return UserPoolConfig(
+        config["userPoolId"],
+        config["awsRegion"],
+        app_id_client_regex=config.get("appIdClientRegex"),
+        default_action=config.get("defaultAction", "ALLOW"),
+    )
+
+
+def _paged(client: BaseClient, operation: str, key: str, **arguments: str) -> list[Any]:
+    return [
+        item
+        for page in client.get_paginator(operation).paginate(**arguments)
+        for item in page.get(key, [])
+    ]
+
+
+def _object_type_names(schema_sdl: str) -> list[str]:
+    return [
+        definition.name.value
+        for definition in parse(schema_sdl).definitions
+        if isinstance(definition, ObjectTypeDefinitionNode | ObjectTypeExtensionNode)
+    ]
+
+
+def api_from_appsync(appsync_client: BaseClient, api_id: str) -> ApiDefinition:
+    """Reads one API back through AppSync's control-plane API (GetGraphqlApi,
+    GetIntrospectionSchema, ListDataSources, ListFunctions, ListResolvers)."""
+    api = appsync_client.get_graphql_api(apiId=api_id)["graphqlApi"]
+    schema = appsync_client.get_introspection_schema(
+        apiId=api_id, format="SDL", includeDirectives=True
+    )["schema"]
+    schema_sdl = schema.read().decode() if hasattr(schema, "read") else bytes(schema).decode()
+    data_sources: dict[str, DataSourceDefinition] = {}
+    for source in _paged(appsync_client, "list_data_sources", "dataSources", apiId=api_id):
+        data_sources[source["name"]] = DataSourceDefinition(
+            source["name"],
+            DataSource(source["type"]),
+            table_name=(source.get("dynamodbConfig") or {}).get("tableName"),
+            function_arn=(source.get("lambdaConfig") or {}).get("lambdaFunctionArn"),
+        )
+    function_names: dict[str, str] = {}
+    functions: dict[str, FunctionDefinition] = {}
+    for function in _paged(appsync_client, "list_functions", "functions", apiId=api_id):
+        function_names[function["functionId"]] = function["name"]
+        functions[function["name"]] = FunctionDefinition(
+            function["name"], function["dataSourceName"], function.get("code") or ""
+        )
+    resolvers: list[ResolverDefinition] = []
+    for type_name in dict.fromkeys(_object_type_names(schema_sdl)):
+        for resolver in _paged(
+            appsync_client, "list_resolvers", "resolvers", apiId=api_id, typeName=type_name
+        ):
+            pipeline = (resolver.get("pipelineConfig") or {}).get("functions") or []
+            resolvers.append(
+                ResolverDefinition(
+                    resolver["typeName"],
+                    resolver["fieldName"],
+                    ResolverKind(resolver.get("kind") or "UNIT"),
+                    resolver.get("code") or "",
+                    data_source=resolver.get("dataSourceName"),
+                    functions=tuple(function_names[f] for f in pipeline),
+                )
+            )
+    default = AuthProvider(
+        AuthMode(api["authenticationType"]), _user_pool(api.get("userPoolConfig"))
+    )
+    additional = tuple(
+        AuthProvider(
+            AuthMode(provider["authenticationType"]), _user_pool(provider.get("userPoolConfig"))
+        )
+        for provider in api.get("additionalAuthenticationProviders") or []
+    )
+    return ApiDefinition(
+        schema_sdl=schema_sdl,
+        default_auth=default,
+        additional_auth=additional,
+        data_sources=data_sources,
+        functions=functions,
+        resolvers=tuple(resolvers),
+        name=api.get("name", api_id),
+        introspection_enabled=api.get("introspectionConfig", "ENABLED") != "DISABLED",
     )
