@@ -195,7 +195,7 @@ class AppSyncError(Exception):
     def from_harness(cls, error: Mapping[str, Json]) -> AppSyncError:
         return cls(error["message"], error.get("type"), error.get("data"), error.get("errorInfo"))
 
-    def as_graphql(self, path: Sequence[str]) -> dict[str, Json]:
+    def as_graphql(self, path: Sequence[str | int]) -> dict[str, Json]:
         return {
             "message": self.message,
             "errorType": self.error_type,
