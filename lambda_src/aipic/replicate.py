@@ -16,6 +16,8 @@ from typing import Any
 
 import requests
 
+from aipic import failure_reasons
+
 BACKOFF_BASE_SECONDS = 0.5
 BACKOFF_CAP_SECONDS = 8.0
 # A Retry-After longer than this is not waited for: the invocation has its own deadline.
@@ -23,7 +25,12 @@ MAX_RETRY_AFTER_SECONDS = 10.0
 
 
 class ReplicateError(Exception):
-    """Creating the prediction failed for good (after any retries)."""
+    """Creating the prediction failed for good (after any retries). The message is the
+    detail for the logs; ``reason`` is what the user is told."""
+
+    def __init__(self, detail: str, reason: str) -> None:
+        super().__init__(detail)
+        self.reason = reason
 
 
 @dataclass(frozen=True)
@@ -75,12 +82,16 @@ class ReplicateClient:
                     return _prediction_from(response)
                 last_problem = f"HTTP {response.status_code}: {_detail(response)}"
                 if response.status_code != 429 and response.status_code < 500:
-                    raise ReplicateError(f"Replicate rejected the prediction: {last_problem}")
+                    raise ReplicateError(
+                        f"Replicate rejected the prediction: {last_problem}",
+                        failure_reasons.IMAGE_SERVICE_REFUSED,
+                    )
                 retry_after = _retry_after_seconds(response)
             if attempt < self._max_attempts:
                 self._sleep(self._backoff(attempt, retry_after))
         raise ReplicateError(
-            f"Replicate unavailable after {self._max_attempts} attempts: {last_problem}"
+            f"Replicate unavailable after {self._max_attempts} attempts: {last_problem}",
+            failure_reasons.IMAGE_SERVICE_UNAVAILABLE,
         )
 
     @staticmethod
@@ -97,7 +108,8 @@ def _prediction_from(response: requests.Response) -> Prediction:
         return Prediction(id=str(payload["id"]))
     except (ValueError, KeyError, TypeError):
         raise ReplicateError(
-            f"Replicate answered HTTP {response.status_code} without a prediction id"
+            f"Replicate answered HTTP {response.status_code} without a prediction id",
+            failure_reasons.IMAGE_SERVICE_UNAVAILABLE,
         ) from None
 
 

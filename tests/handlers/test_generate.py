@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from aipic import failure_reasons
 from aipic.handlers import generate
 from aipic.replicate import BACKOFF_CAP_SECONDS
 
@@ -28,6 +29,16 @@ def generate_event(pic_id: str = PIC_ID, **overrides: object) -> dict[str, objec
 
 def invoke(event: dict[str, object]) -> dict[str, str]:
     return generate.handler(event, lambda_context("aipic-generate"))
+
+
+def failure(aws: AwsAccount, caplog: pytest.LogCaptureFixture) -> tuple[str, str]:
+    """(the reason users read, the detail only the logs have)."""
+    item = aws.item(PIC_ID)
+    assert item is not None
+    assert item["completionStatus"] == "FAILED"
+    details = [str(r.detail) for r in caplog.records if r.getMessage() == "picture failed"]
+    assert len(details) == 1, details
+    return str(item["failureReason"]), details[0]
 
 
 def test_started_picture_gets_a_prediction_and_moves_to_processing(
@@ -118,18 +129,17 @@ def test_unknown_picture_is_skipped(aws: AwsAccount, replicate: ReplicateStandIn
     assert aws.item(PIC_ID) is None
 
 
-def test_missing_token_parameter_fails_the_picture_naming_it(
-    aws: AwsAccount, replicate: ReplicateStandIn
+def test_missing_token_parameter_fails_the_picture_naming_it_in_the_log_only(
+    aws: AwsAccount, replicate: ReplicateStandIn, caplog: pytest.LogCaptureFixture
 ) -> None:
     aws.put_pic(PIC_ID)
     aws.ssm.delete_parameter(Name=TOKEN_PARAMETER)
 
     assert invoke(generate_event())["outcome"] == "FAILED"
 
-    item = aws.item(PIC_ID)
-    assert item is not None
-    assert item["completionStatus"] == "FAILED"
-    assert TOKEN_PARAMETER in item["failureReason"]
+    reason, detail = failure(aws, caplog)
+    assert reason == failure_reasons.SERVICE_MISCONFIGURED
+    assert TOKEN_PARAMETER in detail
     assert replicate.prediction_requests == []
 
 
@@ -148,7 +158,10 @@ def test_throttled_then_accepted_honours_retry_after(
 
 
 def test_server_errors_retry_with_bounded_backoff_then_fail(
-    aws: AwsAccount, replicate: ReplicateStandIn, retry_sleeps: list[float]
+    aws: AwsAccount,
+    replicate: ReplicateStandIn,
+    retry_sleeps: list[float],
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     aws.put_pic(PIC_ID)
     replicate.prediction_failures = [500, 502, 503, 500, 500]
@@ -158,15 +171,17 @@ def test_server_errors_retry_with_bounded_backoff_then_fail(
     assert len(replicate.prediction_requests) == 4  # REPLICATE_MAX_ATTEMPTS
     assert len(retry_sleeps) == 3
     assert all(0 <= delay <= BACKOFF_CAP_SECONDS for delay in retry_sleeps)
-    item = aws.item(PIC_ID)
-    assert item is not None
-    assert item["completionStatus"] == "FAILED"
-    assert "after 4 attempts" in item["failureReason"]
-    assert "HTTP 500" in item["failureReason"]
+    reason, detail = failure(aws, caplog)
+    assert reason == failure_reasons.IMAGE_SERVICE_UNAVAILABLE
+    assert "after 4 attempts" in detail
+    assert "HTTP 500" in detail
 
 
 def test_unreachable_replicate_fails_after_the_attempts(
-    aws: AwsAccount, monkeypatch: pytest.MonkeyPatch, retry_sleeps: list[float]
+    aws: AwsAccount,
+    monkeypatch: pytest.MonkeyPatch,
+    retry_sleeps: list[float],
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     monkeypatch.setenv("REPLICATE_API_URL", f"http://127.0.0.1:{free_port()}/v1")
     monkeypatch.setenv("REPLICATE_MAX_ATTEMPTS", "2")
@@ -175,9 +190,12 @@ def test_unreachable_replicate_fails_after_the_attempts(
     assert invoke(generate_event())["outcome"] == "FAILED"
 
     assert len(retry_sleeps) == 1
-    reason = aws.item(PIC_ID)["failureReason"]  # type: ignore[index]
-    assert "after 2 attempts" in reason
-    assert "ConnectionError" in reason
+    reason, detail = failure(aws, caplog)
+    # The user is not shown the host:port generate could not reach.
+    assert reason == failure_reasons.IMAGE_SERVICE_UNAVAILABLE
+    assert "after 2 attempts" in detail
+    assert "ConnectionError" in detail
+    assert "127.0.0.1" in detail
 
 
 @pytest.fixture
@@ -212,6 +230,7 @@ def test_answers_that_always_time_out_fail_after_the_attempts(
     slow_replicate: ReplicateStandIn,
     monkeypatch: pytest.MonkeyPatch,
     retry_sleeps: list[float],
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     monkeypatch.setenv("REPLICATE_MAX_ATTEMPTS", "2")
     aws.put_pic(PIC_ID)
@@ -220,14 +239,18 @@ def test_answers_that_always_time_out_fail_after_the_attempts(
 
     assert len(slow_replicate.prediction_requests) == 2
     assert len(retry_sleeps) == 1
-    reason = aws.item(PIC_ID)["failureReason"]  # type: ignore[index]
-    assert "after 2 attempts" in reason
-    assert "ReadTimeout" in reason
-    assert "timed out" in reason
+    reason, detail = failure(aws, caplog)
+    assert reason == failure_reasons.IMAGE_SERVICE_UNAVAILABLE
+    assert "after 2 attempts" in detail
+    assert "ReadTimeout" in detail
+    assert "timed out" in detail
 
 
 def test_client_error_fails_at_once_with_replicates_detail(
-    aws: AwsAccount, replicate: ReplicateStandIn, retry_sleeps: list[float]
+    aws: AwsAccount,
+    replicate: ReplicateStandIn,
+    retry_sleeps: list[float],
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     aws.put_pic(PIC_ID)
     replicate.prediction_failures = [422]
@@ -236,18 +259,24 @@ def test_client_error_fails_at_once_with_replicates_detail(
 
     assert len(replicate.prediction_requests) == 1
     assert retry_sleeps == []
-    assert "HTTP 422" in aws.item(PIC_ID)["failureReason"]  # type: ignore[index]
+    reason, detail = failure(aws, caplog)
+    assert reason == failure_reasons.IMAGE_SERVICE_REFUSED
+    assert "HTTP 422" in detail
 
 
 def test_wrong_token_fails_with_replicates_detail(
-    aws: AwsAccount, replicate: ReplicateStandIn, retry_sleeps: list[float]
+    aws: AwsAccount,
+    replicate: ReplicateStandIn,
+    retry_sleeps: list[float],
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     aws.put_pic(PIC_ID)
     replicate.expected_token = "r8_a_different_token"
 
     invoke(generate_event())
 
-    reason = aws.item(PIC_ID)["failureReason"]  # type: ignore[index]
-    assert "HTTP 401" in reason
-    assert "valid authentication token" in reason
+    reason, detail = failure(aws, caplog)
+    assert reason == failure_reasons.IMAGE_SERVICE_REFUSED
+    assert "HTTP 401" in detail
+    assert "valid authentication token" in detail
     assert retry_sleeps == []

@@ -17,6 +17,7 @@ from urllib.parse import urlencode
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from aipic import failure_reasons
 from aipic.clients import http_session
 from aipic.observability import logger
 from aipic.parameters import ParameterUnavailableError, read_secure_parameter
@@ -78,8 +79,9 @@ def webhook_url_for(settings: GenerateSettings, pic_id: str) -> str:
     return f"{settings.webhook_url}?{urlencode({'id': pic_id})}"
 
 
-def _fail(pic_id: str, reason: str) -> dict[str, str]:
-    logger.error("picture failed", extra={"pic_id": pic_id, "reason": reason})
+def _fail(pic_id: str, reason: str, detail: str) -> dict[str, str]:
+    """FAILED with the user-facing ``reason``; ``detail`` goes to the logs only."""
+    logger.error("picture failed", extra={"pic_id": pic_id, "reason": reason, "detail": detail})
     if not pics_repository().mark_failed(pic_id, reason):
         logger.warning("picture had already moved on; reason not stored", extra={"pic_id": pic_id})
     return {"id": pic_id, "outcome": Status.FAILED}
@@ -108,7 +110,7 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, str]:
     try:
         token = read_secure_parameter(settings.token_parameter, settings.parameters_max_age_seconds)
     except ParameterUnavailableError as error:
-        return _fail(request.pic_id, f"Replicate API token unavailable: {error}")
+        return _fail(request.pic_id, failure_reasons.SERVICE_MISCONFIGURED, str(error))
 
     client = ReplicateClient(
         api_url=settings.api_url,
@@ -125,7 +127,7 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, str]:
             webhook=webhook_url_for(settings, request.pic_id),
         )
     except ReplicateError as error:
-        return _fail(request.pic_id, str(error))
+        return _fail(request.pic_id, error.reason, str(error))
 
     if not pics.mark_processing(request.pic_id, prediction.id):
         # A concurrent duplicate won the race; its prediction is the one recorded.
