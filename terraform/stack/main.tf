@@ -79,4 +79,6 @@ module "pipeline" {
   alarm_actions           = var.alarm_actions
   reserved_concurrency    = var.reserved_concurrency
   webhook_throttling      = var.webhook_throttling
+
+  image_fetch_allow_loopback = var.image_fetch_allow_loopback
 }

@@ -175,3 +175,19 @@ run "rejects_graphql_url_without_path" {
   }
   expect_failures = [var.graphql_url]
 }
+
+run "rejects_a_download_deadline_past_the_webhook_timeout" {
+  command = plan
+  variables {
+    image_download_deadline_seconds = 30
+  }
+  expect_failures = [var.image_download_deadline_seconds]
+}
+
+run "rejects_a_zero_download_deadline" {
+  command = plan
+  variables {
+    image_download_deadline_seconds = 0
+  }
+  expect_failures = [var.image_download_deadline_seconds]
+}
