@@ -16,8 +16,9 @@ Three defences, because each alone has a gap:
   answers that change between check and connect (rebinding) gain nothing. Loopback is
   allowed only when the local stack asks for it (``IMAGE_FETCH_ALLOW_LOOPBACK``).
 - A :class:`Deadline` bounds the whole transfer, not each read: when it passes, every
-  socket opened under it is shut down, which ends any blocked connect, TLS handshake,
-  header or body read (a host dripping a few bytes a second cannot keep us busy).
+  socket opened under it is shut down, which ends any blocked TLS handshake, header or
+  body read (a host dripping a few bytes a second cannot keep us busy); each connect
+  is bounded by the connect timeout or the time left, whichever is shorter.
 
 No proxy, ``.netrc`` or connection reuse: each transfer gets a fresh session whose
 sockets all pass the check under that transfer's deadline.
@@ -54,10 +55,6 @@ class UrlRefusedError(Exception):
 class AddressRefusedError(Exception):
     """A connection reached an address we never talk to. Not an OSError on purpose:
     urllib3 retries OSErrors, and this must end the request at once."""
-
-
-class DeadlineExceededError(Exception):
-    """The whole transfer took longer than its deadline."""
 
 
 @dataclass(frozen=True)
