@@ -305,6 +305,7 @@ def webhook_memory_figures() -> tuple[list[MemoryFigure], int]:
             AWS_ENDPOINT_URL=endpoint,
             IMAGE_HOST_ALLOWLIST="127.0.0.1",
             ALLOWED_IMAGE_URL_SCHEMES="http",
+            IMAGE_FETCH_ALLOW_LOOPBACK="true",
             MAX_IMAGE_BYTES=str(2 * max(STREAMED_SIZES)),
         )
         completed = subprocess.run(

@@ -182,6 +182,8 @@ def replicate(aws: AwsAccount, monkeypatch: pytest.MonkeyPatch) -> Iterator[Repl
         monkeypatch.setenv("REPLICATE_API_URL", standin.base_url)
         monkeypatch.setenv("IMAGE_HOST_ALLOWLIST", standin.image_host)
         monkeypatch.setenv("ALLOWED_IMAGE_URL_SCHEMES", "https,http")
+        # The stand-in's file host is 127.0.0.1: the local stack allows loopback, AWS never.
+        monkeypatch.setenv("IMAGE_FETCH_ALLOW_LOOPBACK", "true")
         yield standin
         standin.wait_for_webhooks()
 

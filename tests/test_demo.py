@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from aipic import failure_reasons
 from PIL import Image
 
 from local.demo.errors import EXIT_SETUP_FAILED, EXIT_TIMEOUT
@@ -118,7 +119,8 @@ def test_demo_fail_mode_delivers_failed_with_its_reason(tmp_path: Path) -> None:
 
     (picture,) = events["pictures"]
     assert picture["statuses"] == ["PROCESSING", "FAILED"]
-    assert "NSFW content detected" in picture["failureReason"]  # the stand-in's error
+    # The stand-in's error is Replicate's safety checker's: users read what to do about it.
+    assert picture["failureReason"] == failure_reasons.PREDICTION_BLOCKED
     assert picture["file"] is None
     assert not (tmp_path / "out").exists() or list((tmp_path / "out").iterdir()) == []
     (subscriber,) = events["subscribers"]

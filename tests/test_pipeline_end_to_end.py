@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
+from aipic import failure_reasons
 from aipic.handlers import generate, on_upload, publish, webhook
 
 from local.appsync.standin import AppSyncStandIn
@@ -101,6 +102,6 @@ def test_failed_prediction_reaches_the_subscriber(
     statuses = [(e.data["completionStatus"], e.data.get("failureReason")) for e in appsync.events]
     assert statuses == [
         ("PROCESSING", None),
-        ("FAILED", "Replicate prediction failed: NSFW content detected"),
+        ("FAILED", failure_reasons.PREDICTION_BLOCKED),
     ]
     assert aws.object_keys() == []

@@ -1,33 +1,50 @@
 """Stream a generated image from Replicate's file host into S3 in constant memory.
 
-The URL (and every redirect hop, followed by hand) must use an allowed scheme and point
-at an allow-listed host or one of its subdomains; the response must be an image type we
-know an extension for; the byte cap is enforced while streaming, and early when the
-response announces a larger ``Content-Length``. Bytes go to S3 as they arrive: one
-``put_object`` for an image smaller than a part, otherwise a multipart upload of
-``PART_SIZE`` parts that is aborted on any error, so nothing partial is ever stored.
+The URL (and every redirect hop, followed by hand) must pass :mod:`aipic.guarded_http`'s
+checks (same reading by both URL parsers, allowed scheme, allow-listed canonical host,
+a public address actually connected to); the whole transfer runs under one deadline.
+The response must be an image type we know an extension for; the byte cap is enforced
+while streaming, and early when the response announces a larger ``Content-Length``.
+Bytes go to S3 as they arrive: one ``put_object`` for an image smaller than a part,
+otherwise a multipart upload of ``PART_SIZE`` parts that is aborted on any error, so
+nothing partial is ever stored. Both writes are conditional (``If-None-Match: *``): a
+second delivery that gets this far finds the object there and stores nothing.
 
 Two kinds of failure: :class:`ImageRejectedError` is permanent (the picture must be
 marked FAILED), :class:`ImageTransferError` is transient (worth another webhook delivery).
+Each carries a user-facing ``reason`` (:mod:`aipic.failure_reasons`); the message is the
+detail for the logs.
 """
 
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urljoin
 
 import requests
 from botocore.client import BaseClient
 from botocore.exceptions import BotoCoreError, ClientError
+from urllib3.exceptions import HTTPError as Urllib3Error
+
+from aipic import failure_reasons
+from aipic.guarded_http import (
+    AddressRefusedError,
+    Deadline,
+    UrlRefusedError,
+    UrlRules,
+    check_url,
+    guarded_session,
+    prepare_get,
+)
 
 # S3's minimum part size is 5 MiB; 5 MiB parts keep peak memory near one part.
 PART_SIZE = 5 * 1024 * 1024
 CHUNK_SIZE = 256 * 1024
 MAX_REDIRECTS = 3
-# Replicate waits only a few seconds for the webhook's answer; these bound the download.
+# Per connect / per read; the transfer as a whole is bounded by the policy's deadline.
 CONNECT_TIMEOUT_SECONDS = 3.05
 READ_TIMEOUT_SECONDS = 5.0
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
@@ -40,11 +57,20 @@ EXTENSIONS_BY_CONTENT_TYPE = {
 
 
 class ImageRejectedError(Exception):
-    """The output can never be stored (bad URL, not an image, too large)."""
+    """The output can never be stored (bad URL or address, not an image, too large, too
+    slow)."""
+
+    def __init__(self, detail: str, reason: str) -> None:
+        super().__init__(detail)
+        self.reason = reason
 
 
 class ImageTransferError(Exception):
     """The transfer failed for a reason that may pass (network, file host 5xx, S3)."""
+
+    def __init__(self, detail: str, reason: str) -> None:
+        super().__init__(detail)
+        self.reason = reason
 
 
 @dataclass(frozen=True)
@@ -52,6 +78,12 @@ class ImagePolicy:
     allowed_schemes: tuple[str, ...]
     host_allowlist: tuple[str, ...]
     max_bytes: int
+    deadline_seconds: float
+    allow_loopback: bool = False
+
+    @property
+    def url_rules(self) -> UrlRules:
+        return UrlRules(self.allowed_schemes, self.host_allowlist, self.allow_loopback)
 
 
 @dataclass(frozen=True)
@@ -59,90 +91,126 @@ class StoredImage:
     key: str
     content_type: str
     size: int
-
-
-def is_host_allowed(host: str, allowlist: Iterable[str]) -> bool:
-    host = host.lower().rstrip(".")
-    return any(host == allowed or host.endswith(f".{allowed}") for allowed in allowlist)
-
-
-def check_url(url: str, policy: ImagePolicy) -> None:
-    parts = urlsplit(url)
-    if parts.scheme not in policy.allowed_schemes:
-        raise ImageRejectedError(
-            f"output URL scheme {parts.scheme or '(none)'!r} is not allowed: {url}"
-        )
-    if not parts.hostname or not is_host_allowed(parts.hostname, policy.host_allowlist):
-        raise ImageRejectedError(f"output URL host {parts.hostname!r} is not allowed: {url}")
+    # False when the object was already there (an earlier delivery stored it).
+    newly_stored: bool
 
 
 def store_image(
     url: str,
     *,
     policy: ImagePolicy,
-    http: requests.Session,
     s3: BaseClient,
     bucket: str,
     key_stem: str,
     metadata: Mapping[str, str],
 ) -> StoredImage:
     """Stream ``url`` into ``s3://bucket/<key_stem>.<ext>`` and describe what was stored."""
-    response = _open(url, policy, http)
+    deadline = Deadline(policy.deadline_seconds)
+    try:
+        with guarded_session(allow_loopback=policy.allow_loopback, deadline=deadline) as http:
+            return _transfer(url, policy, http, deadline, s3, bucket, key_stem, metadata)
+    except (AddressRefusedError, UrlRefusedError) as error:
+        raise ImageRejectedError(str(error), failure_reasons.IMAGE_SOURCE_REFUSED) from error
+    finally:
+        deadline.close()
+
+
+def _transfer(
+    url: str,
+    policy: ImagePolicy,
+    http: requests.Session,
+    deadline: Deadline,
+    s3: BaseClient,
+    bucket: str,
+    key_stem: str,
+    metadata: Mapping[str, str],
+) -> StoredImage:
+    response = _open(url, policy, http, deadline)
     with response:
         content_type = _image_content_type(response)
         declared = response.headers.get("Content-Length", "")
         if declared.isdigit() and int(declared) > policy.max_bytes:
             raise ImageRejectedError(
-                f"image is {declared} bytes, over the {policy.max_bytes}-byte cap"
+                f"image is {declared} bytes, over the {policy.max_bytes}-byte cap",
+                failure_reasons.IMAGE_TOO_LARGE,
             )
         key = f"{key_stem}.{EXTENSIONS_BY_CONTENT_TYPE[content_type]}"
         try:
-            size = _upload(
-                response.iter_content(chunk_size=CHUNK_SIZE),
+            size, newly_stored = _upload(
+                _chunks(response, deadline),
                 s3=s3,
                 bucket=bucket,
                 key=key,
                 content_type=content_type,
                 metadata=metadata,
                 max_bytes=policy.max_bytes,
+                deadline=deadline,
             )
-        except requests.RequestException as error:
-            raise ImageTransferError(f"downloading the image failed: {error}") from error
         except (BotoCoreError, ClientError) as error:
-            raise ImageTransferError(f"storing the image in S3 failed: {error}") from error
-    return StoredImage(key=key, content_type=content_type, size=size)
+            raise ImageTransferError(
+                f"storing the image in S3 failed: {error}", failure_reasons.IMAGE_NOT_SAVED
+            ) from error
+    return StoredImage(key=key, content_type=content_type, size=size, newly_stored=newly_stored)
 
 
-def _open(url: str, policy: ImagePolicy, http: requests.Session) -> requests.Response:
+def _too_slow(deadline: Deadline) -> ImageRejectedError:
+    return ImageRejectedError(
+        f"the download took longer than its {deadline.seconds:g}-second deadline",
+        failure_reasons.IMAGE_TOO_SLOW,
+    )
+
+
+def _open(
+    url: str, policy: ImagePolicy, http: requests.Session, deadline: Deadline
+) -> requests.Response:
     """GET the image, following at most MAX_REDIRECTS redirects, each hop checked."""
     for _ in range(MAX_REDIRECTS + 1):
-        check_url(url, policy)
+        prepared = prepare_get(http, url, check_url(url, policy.url_rules))
+        remaining = deadline.remaining()
+        if remaining <= 0:
+            raise _too_slow(deadline)
         try:
-            response = http.get(
-                url,
+            response = http.send(
+                prepared,
                 stream=True,
                 allow_redirects=False,
-                timeout=(CONNECT_TIMEOUT_SECONDS, READ_TIMEOUT_SECONDS),
+                timeout=(
+                    min(CONNECT_TIMEOUT_SECONDS, remaining),
+                    min(READ_TIMEOUT_SECONDS, remaining),
+                ),
             )
-        except (requests.exceptions.InvalidURL, requests.exceptions.InvalidSchema) as error:
-            raise ImageRejectedError(f"output URL {url} is malformed: {error}") from error
         except requests.RequestException as error:
-            raise ImageTransferError(f"fetching {url} failed: {error}") from error
+            if deadline.expired:
+                raise _too_slow(deadline) from error
+            raise ImageTransferError(
+                f"fetching {url} failed: {error}", failure_reasons.IMAGE_SERVICE_UNAVAILABLE
+            ) from error
         if response.status_code in REDIRECT_STATUSES:
             response.close()
             location = response.headers.get("Location")
             if not location:
-                raise ImageRejectedError(f"redirect from {url} has no Location")
+                raise ImageRejectedError(
+                    f"redirect from {url} has no Location", failure_reasons.IMAGE_SOURCE_REFUSED
+                )
             url = urljoin(url, location)
             continue
         if response.status_code == 429 or response.status_code >= 500:
             response.close()
-            raise ImageTransferError(f"file host answered HTTP {response.status_code} for {url}")
+            raise ImageTransferError(
+                f"file host answered HTTP {response.status_code} for {url}",
+                failure_reasons.IMAGE_SERVICE_UNAVAILABLE,
+            )
         if response.status_code != 200:
             response.close()
-            raise ImageRejectedError(f"file host answered HTTP {response.status_code} for {url}")
+            raise ImageRejectedError(
+                f"file host answered HTTP {response.status_code} for {url}",
+                failure_reasons.IMAGE_GONE,
+            )
         return response
-    raise ImageRejectedError(f"more than {MAX_REDIRECTS} redirects from the output URL")
+    raise ImageRejectedError(
+        f"more than {MAX_REDIRECTS} redirects from the output URL",
+        failure_reasons.IMAGE_SOURCE_REFUSED,
+    )
 
 
 def _image_content_type(response: requests.Response) -> str:
@@ -150,12 +218,36 @@ def _image_content_type(response: requests.Response) -> str:
     content_type = raw.split(";", 1)[0].strip().lower()
     if content_type not in EXTENSIONS_BY_CONTENT_TYPE:
         kind = "image type" if content_type.startswith("image/") else "an image"
-        raise ImageRejectedError(f"output is not {kind} we store (Content-Type {raw!r})")
+        raise ImageRejectedError(
+            f"output is not {kind} we store (Content-Type {raw!r})",
+            failure_reasons.IMAGE_NOT_STORABLE,
+        )
     return content_type
 
 
+def _chunks(response: requests.Response, deadline: Deadline) -> Iterator[bytes]:
+    """The body as it arrives: ``read1`` returns what one read got, so the deadline is
+    checked between small reads too, not only once a whole chunk has trickled in."""
+    while True:
+        try:
+            chunk = response.raw.read1(CHUNK_SIZE, decode_content=True)
+        except Urllib3Error as error:
+            if deadline.expired:
+                raise _too_slow(deadline) from error
+            raise ImageTransferError(
+                f"downloading the image failed: {error}",
+                failure_reasons.IMAGE_SERVICE_UNAVAILABLE,
+            ) from error
+        # A socket shut down by the deadline reads as a clean end of the body.
+        if deadline.expired:
+            raise _too_slow(deadline)
+        if not chunk:
+            return
+        yield chunk
+
+
 def _upload(
-    chunks: Iterable[bytes],
+    chunks: Iterator[bytes],
     *,
     s3: BaseClient,
     bucket: str,
@@ -163,7 +255,9 @@ def _upload(
     content_type: str,
     metadata: Mapping[str, str],
     max_bytes: int,
-) -> int:
+    deadline: Deadline,
+) -> tuple[int, bool]:
+    """(bytes read, whether this call created the object)."""
     object_args = {"Bucket": bucket, "Key": key}
     buffer = bytearray()
     upload_id: str | None = None
@@ -173,7 +267,9 @@ def _upload(
         for chunk in chunks:
             size += len(chunk)
             if size > max_bytes:
-                raise ImageRejectedError(f"image is over the {max_bytes}-byte cap")
+                raise ImageRejectedError(
+                    f"image is over the {max_bytes}-byte cap", failure_reasons.IMAGE_TOO_LARGE
+                )
             buffer += chunk
             if len(buffer) >= PART_SIZE:
                 if upload_id is None:
@@ -183,22 +279,52 @@ def _upload(
                 parts.append(_upload_part(s3, object_args, upload_id, len(parts) + 1, buffer))
                 buffer = bytearray()  # hand the full part over instead of copying it
         if size == 0:
-            raise ImageRejectedError("output image is empty")
+            raise ImageRejectedError("output image is empty", failure_reasons.IMAGE_NOT_STORABLE)
+        if deadline.expired:
+            raise _too_slow(deadline)
         if upload_id is None:
-            s3.put_object(
-                **object_args, Body=bytes(buffer), ContentType=content_type, Metadata=dict(metadata)
-            )
-            return size
+            with _unless_already_stored() as outcome:
+                s3.put_object(
+                    **object_args,
+                    Body=bytes(buffer),
+                    ContentType=content_type,
+                    Metadata=dict(metadata),
+                    IfNoneMatch="*",
+                )
+            return size, outcome.stored
         if buffer:
             parts.append(_upload_part(s3, object_args, upload_id, len(parts) + 1, buffer))
-        s3.complete_multipart_upload(
-            **object_args, UploadId=upload_id, MultipartUpload={"Parts": parts}
-        )
+        with _unless_already_stored() as outcome:
+            s3.complete_multipart_upload(
+                **object_args,
+                UploadId=upload_id,
+                MultipartUpload={"Parts": parts},
+                IfNoneMatch="*",
+            )
+        if not outcome.stored:
+            _abort(s3, object_args, upload_id)
+        return size, outcome.stored
     except BaseException:
         if upload_id is not None:
             _abort(s3, object_args, upload_id)
         raise
-    return size
+
+
+@dataclass
+class _WriteOutcome:
+    stored: bool = True
+
+
+@contextlib.contextmanager
+def _unless_already_stored() -> Iterator[_WriteOutcome]:
+    """A conditional write refused because the object exists is not an error."""
+    outcome = _WriteOutcome()
+    try:
+        yield outcome
+    except ClientError as error:
+        if error.response.get("Error", {}).get("Code") != "PreconditionFailed":
+            raise
+        outcome.stored = False
 
 
 def _upload_part(

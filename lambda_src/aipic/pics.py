@@ -10,6 +10,12 @@ for a prediction. ``pendingPartition``: set by the createAIPic resolver and remo
 every write that makes a picture final, so the sparse index on it (pendingPartition +
 createdAt) holds exactly the pictures that are not final yet, oldest first; the sweeper
 queries it for the overdue ones instead of scanning the table.
+
+Storing the image is claimed too: a webhook delivery takes a lease on the PROCESSING
+picture (``imageStoreLease`` + ``imageStoreLeaseExpiresAt``, epoch seconds) before it
+downloads, and records ``storedImageKey`` when the object is in S3. A second delivery
+meanwhile finds the lease (or the key) and downloads nothing; a lease left by an
+attempt that crashed expires, so a later delivery can take over.
 """
 
 from __future__ import annotations
@@ -17,7 +23,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from enum import StrEnum
+from enum import Enum, StrEnum
 from typing import Any
 
 from boto3.dynamodb.types import TypeDeserializer
@@ -62,6 +68,13 @@ class Pic:
     @property
     def is_final(self) -> bool:
         return self.status in FINAL_STATUSES
+
+
+class StoreClaim(Enum):
+    CLAIMED = "claimed"  # this delivery downloads and stores the image
+    BUSY = "busy"  # another delivery holds an unexpired lease
+    STORED = "stored"  # an earlier delivery stored the image already
+    NOT_PROCESSING = "not processing"  # final, or not this prediction's picture any more
 
 
 def now_iso8601() -> str:
@@ -232,6 +245,73 @@ class PicsRepository:
                 return None
             raise
         return int(response["Attributes"]["webhookAttempts"]["N"])
+
+    def claim_image_store(
+        self, pic_id: str, prediction_id: str, lease: str, now: int, expires_at: int
+    ) -> StoreClaim:
+        """Take the store lease (``now``/``expires_at`` in epoch seconds) if it is free."""
+        try:
+            self._client.update_item(
+                TableName=self._table_name,
+                Key={"id": {"S": pic_id}},
+                UpdateExpression="SET imageStoreLease = :lease, imageStoreLeaseExpiresAt = :until",
+                ConditionExpression=(
+                    "completionStatus = :processing AND predictionId = :prediction"
+                    " AND attribute_not_exists(storedImageKey)"
+                    " AND (attribute_not_exists(imageStoreLeaseExpiresAt)"
+                    " OR imageStoreLeaseExpiresAt <= :now)"
+                ),
+                ExpressionAttributeValues={
+                    ":lease": {"S": lease},
+                    ":until": {"N": str(expires_at)},
+                    ":now": {"N": str(now)},
+                    ":processing": {"S": Status.PROCESSING},
+                    ":prediction": {"S": prediction_id},
+                },
+                ReturnValuesOnConditionCheckFailure="ALL_OLD",
+            )
+        except ClientError as error:
+            if not _is_condition_failure(error):
+                raise
+            item = error.response.get("Item") or {}
+            if item.get("completionStatus") != {"S": Status.PROCESSING} or item.get(
+                "predictionId"
+            ) != {"S": prediction_id}:
+                return StoreClaim.NOT_PROCESSING
+            return StoreClaim.STORED if "storedImageKey" in item else StoreClaim.BUSY
+        return StoreClaim.CLAIMED
+
+    def release_image_store(self, pic_id: str, lease: str) -> None:
+        """Give the lease back (a transient failure), so the next delivery may retry."""
+        self._update_if_lease_matches(
+            pic_id, "REMOVE imageStoreLease, imageStoreLeaseExpiresAt", lease, {}
+        )
+
+    def record_image_stored(self, pic_id: str, lease: str, key: str) -> None:
+        """Remember the stored object, so no later delivery downloads the image again."""
+        self._update_if_lease_matches(
+            pic_id,
+            "SET storedImageKey = :key REMOVE imageStoreLease, imageStoreLeaseExpiresAt",
+            lease,
+            {":key": {"S": key}},
+        )
+
+    def _update_if_lease_matches(
+        self, pic_id: str, update: str, lease: str, values: dict[str, Any]
+    ) -> None:
+        # Refused when the lease expired and another delivery took it over, or the
+        # picture moved on: that delivery, or the final status, decides from here.
+        try:
+            self._client.update_item(
+                TableName=self._table_name,
+                Key={"id": {"S": pic_id}},
+                UpdateExpression=update,
+                ConditionExpression="imageStoreLease = :lease",
+                ExpressionAttributeValues={":lease": {"S": lease}, **values},
+            )
+        except ClientError as error:
+            if not _is_condition_failure(error):
+                raise
 
     def _transition(self, pic_id: str, update: str, condition: str, values: dict[str, str]) -> bool:
         attribute_values = {name: {"S": str(value)} for name, value in values.items()}

@@ -21,6 +21,8 @@ from typing import Any
 import requests
 from urllib3.exceptions import NewConnectionError
 
+from aipic import failure_reasons
+
 BACKOFF_BASE_SECONDS = 0.5
 BACKOFF_CAP_SECONDS = 8.0
 # A Retry-After longer than this is not waited for: the invocation has its own deadline.
@@ -32,7 +34,12 @@ CANCEL_TIMEOUT_SECONDS = 5.0
 
 
 class ReplicateError(Exception):
-    """Creating the prediction failed for good (after any retries); nothing was created."""
+    """Creating the prediction failed for good (after any retries). The message is the
+    detail for the logs; ``reason`` is what the user is told."""
+
+    def __init__(self, detail: str, reason: str) -> None:
+        super().__init__(detail)
+        self.reason = reason
 
 
 class PredictionInDoubtError(Exception):
@@ -91,14 +98,18 @@ class ReplicateClient:
                     return _prediction_from(response)
                 last_problem = f"HTTP {response.status_code}: {_detail(response)}"
                 if response.status_code != 429 and response.status_code < 500:
-                    raise ReplicateError(f"Replicate rejected the prediction: {last_problem}")
+                    raise ReplicateError(
+                        f"Replicate rejected the prediction: {last_problem}",
+                        failure_reasons.IMAGE_SERVICE_REFUSED,
+                    )
                 if response.status_code not in NOT_PROCESSED_STATUSES:
                     raise PredictionInDoubtError(last_problem)
                 retry_after = _retry_after_seconds(response)
             if attempt < self._max_attempts:
                 self._sleep(self._backoff(attempt, retry_after))
         raise ReplicateError(
-            f"Replicate unavailable after {self._max_attempts} attempts: {last_problem}"
+            f"Replicate unavailable after {self._max_attempts} attempts: {last_problem}",
+            failure_reasons.IMAGE_SERVICE_UNAVAILABLE,
         )
 
     def cancel_prediction(self, prediction_id: str) -> None:
@@ -110,9 +121,15 @@ class ReplicateClient:
                 timeout=min(self._timeout, CANCEL_TIMEOUT_SECONDS),
             )
         except requests.RequestException as error:
-            raise ReplicateError(f"cancel failed: {type(error).__name__}: {error}") from None
+            raise ReplicateError(
+                f"cancel failed: {type(error).__name__}: {error}",
+                failure_reasons.IMAGE_SERVICE_UNAVAILABLE,
+            ) from None
         if response.status_code != 200:
-            raise ReplicateError(f"cancel failed: HTTP {response.status_code}: {_detail(response)}")
+            raise ReplicateError(
+                f"cancel failed: HTTP {response.status_code}: {_detail(response)}",
+                failure_reasons.IMAGE_SERVICE_UNAVAILABLE,
+            )
 
     def _headers(self) -> dict[str, str]:
         return {"Authorization": f"Bearer {self._token}"}

@@ -15,12 +15,16 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from aipic.coldstart import cached
+from aipic.hosts import is_canonical_host
 
 DEFAULT_REPLICATE_API_URL = "https://api.replicate.com/v1"
 DEFAULT_IMAGE_HOST_ALLOWLIST = ("replicate.delivery",)
 DEFAULT_ALLOWED_IMAGE_URL_SCHEMES = ("https",)
 DEFAULT_MAX_IMAGE_BYTES = 20 * 1024 * 1024
 DEFAULT_PARAMETERS_MAX_AGE_SECONDS = 300
+# Below the webhook function's 28 s timeout, leaving time to finish the S3 write.
+DEFAULT_IMAGE_DOWNLOAD_DEADLINE_SECONDS = 20.0
+MAX_IMAGE_DOWNLOAD_DEADLINE_SECONDS = 900.0
 
 
 class SettingsError(RuntimeError):
@@ -50,6 +54,8 @@ class WebhookSettings:
     image_host_allowlist: tuple[str, ...]
     allowed_image_url_schemes: tuple[str, ...]
     max_image_bytes: int
+    image_download_deadline_seconds: float
+    image_fetch_allow_loopback: bool
     parameters_max_age_seconds: int
 
 
@@ -111,6 +117,27 @@ def _csv(env: Mapping[str, str], name: str, default: tuple[str, ...]) -> tuple[s
     if not values:
         raise SettingsError(f"environment variable {name} must list at least one value")
     return values
+
+
+def _boolean(env: Mapping[str, str], name: str, *, default: bool) -> bool:
+    raw = env.get(name, "").strip().lower()
+    if not raw:
+        return default
+    if raw not in ("true", "false"):
+        raise SettingsError(f"environment variable {name} must be true or false, got {raw!r}")
+    return raw == "true"
+
+
+def _host_allowlist(env: Mapping[str, str]) -> tuple[str, ...]:
+    hosts = _csv(env, "IMAGE_HOST_ALLOWLIST", DEFAULT_IMAGE_HOST_ALLOWLIST)
+    odd = [host for host in hosts if not is_canonical_host(host)]
+    if odd:
+        raise SettingsError(
+            "environment variable IMAGE_HOST_ALLOWLIST may list only DNS names and IPv4 "
+            f"addresses in canonical form (no scheme, port, path or trailing dot), got "
+            f"{', '.join(odd)}"
+        )
+    return hosts
 
 
 def _is_loopback(host: str) -> bool:
@@ -175,11 +202,19 @@ def load_webhook_settings(env: Mapping[str, str]) -> WebhookSettings:
     return WebhookSettings(
         bucket_name=_required(env, "PICS_BUCKET_NAME"),
         secret_parameter=_required(env, "WEBHOOK_SECRET_PARAMETER"),
-        image_host_allowlist=_csv(env, "IMAGE_HOST_ALLOWLIST", DEFAULT_IMAGE_HOST_ALLOWLIST),
+        image_host_allowlist=_host_allowlist(env),
         allowed_image_url_schemes=schemes,
         max_image_bytes=_integer(
             env, "MAX_IMAGE_BYTES", DEFAULT_MAX_IMAGE_BYTES, 1, 5 * 1024 * 1024 * 1024
         ),
+        image_download_deadline_seconds=_number(
+            env,
+            "IMAGE_DOWNLOAD_DEADLINE_SECONDS",
+            DEFAULT_IMAGE_DOWNLOAD_DEADLINE_SECONDS,
+            0.1,
+            MAX_IMAGE_DOWNLOAD_DEADLINE_SECONDS,
+        ),
+        image_fetch_allow_loopback=_boolean(env, "IMAGE_FETCH_ALLOW_LOOPBACK", default=False),
         parameters_max_age_seconds=_parameters_max_age(env),
     )
 

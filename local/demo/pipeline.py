@@ -479,6 +479,7 @@ def handler_environment(settings: DemoSettings, environment: LocalEnvironment) -
         "WEBHOOK_SECRET_PARAMETER": environment.webhook_secret_parameter_name,
         "REPLICATE_MODEL_VERSION": MODEL_VERSION,
         "ALLOWED_IMAGE_URL_SCHEMES": "https,http",
+        "IMAGE_FETCH_ALLOW_LOOPBACK": "true",
         "POWERTOOLS_SERVICE_NAME": "aipic-local",
         "POWERTOOLS_LOG_LEVEL": settings.handler_log_level,
     }

@@ -12,7 +12,8 @@ background thread POSTs the final prediction to the request's ``webhook`` (only 
 retried like Replicate retries (on no connection or a non-2xx, a few times with backoff).
 ``POST /v1/predictions/<id>/cancel`` cancels a prediction (its webhook, if not sent yet,
 reports ``canceled``). ``GET /files/<prediction id>.png`` serves a real PNG drawn from the
-prompt.
+prompt;
+``GET /redirect?location=<URL>`` answers 302 to that URL (see :meth:`redirect_url`).
 
 Signing here is written independently of ``aipic.signature`` so the tests check the
 handler against the published scheme, not against itself.
@@ -31,12 +32,12 @@ import textwrap
 import threading
 import time
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 import requests
 
@@ -46,6 +47,9 @@ MODEL_VERSION = "39ed52f2a78e934b3ba6e2a89f5b1c712de7dfea535525255b1aa35c5565e08
 DEFAULT_WEBHOOK_SECRET = "whsec_" + base64.b64encode(b"local-stand-in-signing-key-32byt").decode()
 WEBHOOK_RETRY_DELAYS_SECONDS = (0.1, 0.3, 0.6, 1.0)
 MAX_ANSWER_DELAY_SECONDS = 5.0
+# A dripping file host sends this many bytes per interval, at most this many times.
+DRIP_BYTES = 8
+MAX_DRIPS = 200
 
 
 def sign_webhook(secret: str, message_id: str, timestamp: int, body: bytes) -> str:
@@ -170,7 +174,10 @@ class ReplicateStandIn(LocalHttpServer):
     a shorter timeout gives up, and the prediction exists anyway, as on Replicate; at most
     ``MAX_ANSWER_DELAY_SECONDS``, cut short by ``stop()``); ``expected_token`` makes the
     API demand ``Authorization: Bearer <token>``; ``webhook_delay`` before the first
-    delivery.
+    delivery; ``image_delay`` seconds the file host waits before it answers (at most
+    ``MAX_ANSWER_DELAY_SECONDS``); ``drip_interval`` makes the file host send its answer
+    ``DRIP_BYTES`` at a time with that pause between (a slow-loris host), from the first
+    body byte, or from the status line when ``drip_headers``.
     """
 
     def __init__(
@@ -191,6 +198,9 @@ class ReplicateStandIn(LocalHttpServer):
         prediction_delays: list[float] | None = None,
         expected_token: str | None = None,
         webhook_delay: float = 0.05,
+        image_delay: float = 0.0,
+        drip_interval: float | None = None,
+        drip_headers: bool = False,
     ) -> None:
         super().__init__(_ReplicateRequestHandler)
         self.webhook_secret = webhook_secret
@@ -208,6 +218,9 @@ class ReplicateStandIn(LocalHttpServer):
         self.prediction_delays = list(prediction_delays or [])
         self.expected_token = expected_token
         self.webhook_delay = webhook_delay
+        self.image_delay = image_delay
+        self.drip_interval = drip_interval
+        self.drip_headers = drip_headers
         self.requests: list[ReceivedRequest] = []
         self.predictions: dict[str, dict[str, Any]] = {}
         self.deliveries: list[WebhookDelivery] = []
@@ -228,6 +241,10 @@ class ReplicateStandIn(LocalHttpServer):
 
     def file_url(self, prediction_id: str) -> str:
         return f"{self.base_origin}/files/{prediction_id}.png"
+
+    def redirect_url(self, location: str) -> str:
+        """A URL on the stand-in that answers 302 with ``Location: <location>``, verbatim."""
+        return f"{self.base_origin}/redirect?{urlencode({'location': location})}"
 
     @property
     def prediction_requests(self) -> list[ReceivedRequest]:
@@ -347,6 +364,14 @@ class ReplicateStandIn(LocalHttpServer):
             delay = self.prediction_delays.pop(0) if self.prediction_delays else 0.0
         self._stopping.wait(min(delay, MAX_ANSWER_DELAY_SECONDS))
 
+    def _drip(self, write: Callable[[bytes], object], data: bytes, interval: float) -> None:
+        """Send ``data`` a few bytes at a time; bounded, and cut short by ``stop()``."""
+        for drip in range(MAX_DRIPS):
+            piece = data[drip * DRIP_BYTES : (drip + 1) * DRIP_BYTES]
+            if not piece or self._stopping.wait(interval if drip else 0.0):
+                return
+            write(piece)
+
 
 class _ReplicateRequestHandler(BaseHTTPRequestHandler):
     server_version = "ReplicateStandIn/1.0"
@@ -446,6 +471,12 @@ class _ReplicateRequestHandler(BaseHTTPRequestHandler):
         self._record()
         standin = self.standin
         path = urlsplit(self.path).path
+        if path == "/redirect":
+            self.send_response(302)
+            self.send_header("Location", parse_qs(urlsplit(self.path).query)["location"][0])
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
         prediction_id = path.removeprefix("/files/").rsplit(".", 1)[0]
         if not path.startswith("/files/") or prediction_id not in standin.predictions:
             self._send_json(404, {"detail": "Not found."})
@@ -459,6 +490,10 @@ class _ReplicateRequestHandler(BaseHTTPRequestHandler):
             self.send_header("Location", standin.redirect_image_to)
             self.send_header("Content-Length", "0")
             self.end_headers()
+            return
+        standin._stopping.wait(min(standin.image_delay, MAX_ANSWER_DELAY_SECONDS))
+        if standin.drip_interval is not None:
+            self._send_dripping_png(prediction_id, standin.drip_interval)
             return
         if standin.large_image_bytes is not None:
             chunks: Iterator[bytes] = iter_large_png(standin.large_image_bytes)
@@ -479,3 +514,23 @@ class _ReplicateRequestHandler(BaseHTTPRequestHandler):
                 self.wfile.write(chunk)
         except (BrokenPipeError, ConnectionResetError):
             return  # the client stopped reading (e.g. over the byte cap)
+
+    def _send_dripping_png(self, prediction_id: str, interval: float) -> None:
+        standin = self.standin
+        png = render_png(str(standin.predictions[prediction_id]["input"].get("prompt", "")))
+        head = (
+            f"HTTP/1.0 200 OK\r\nContent-Type: {standin.content_type}\r\n"
+            f"Content-Length: {len(png)}\r\n\r\n"
+        ).encode()
+        try:
+            if standin.drip_headers:
+                standin._drip(self._write_now, head + png, interval)
+                return
+            self._write_now(head)
+            standin._drip(self._write_now, png, interval)
+        except (BrokenPipeError, ConnectionResetError):
+            return  # the client gave up
+
+    def _write_now(self, data: bytes) -> None:
+        self.wfile.write(data)
+        self.wfile.flush()

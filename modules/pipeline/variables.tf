@@ -301,3 +301,21 @@ variable "sweep_interval_minutes" {
     error_message = "sweep_interval_minutes must be shorter than picture_deadline_minutes."
   }
 }
+
+variable "image_download_deadline_seconds" {
+  description = "Bound on the webhook's whole image download (connect, TLS, headers, body, every redirect), in seconds; a slower file host marks the picture FAILED. Below the webhook's 28 s timeout, leaving time for the S3 write."
+  type        = number
+  default     = 20
+
+  validation {
+    condition     = var.image_download_deadline_seconds >= 1 && var.image_download_deadline_seconds <= 24
+    error_message = "image_download_deadline_seconds must be between 1 and 24 (the webhook function's timeout is 28 s)."
+  }
+}
+
+variable "image_fetch_allow_loopback" {
+  description = "Let the webhook download from loopback addresses (127.0.0.0/8, ::1) and any port on a loopback host. Only for a local stack whose Replicate stand-in serves images from 127.0.0.1; private, link-local and other non-public addresses stay refused either way."
+  type        = bool
+  default     = false
+  nullable    = false
+}

@@ -81,6 +81,7 @@ module "pipeline" {
   reserved_concurrency    = var.reserved_concurrency
   webhook_throttling      = var.webhook_throttling
 
-  picture_deadline_minutes = var.picture_deadline_minutes
-  sweep_interval_minutes   = var.sweep_interval_minutes
+  picture_deadline_minutes   = var.picture_deadline_minutes
+  sweep_interval_minutes     = var.sweep_interval_minutes
+  image_fetch_allow_loopback = var.image_fetch_allow_loopback
 }

@@ -182,3 +182,10 @@ variable "sweep_interval_minutes" {
   type        = number
   default     = 5
 }
+
+variable "image_fetch_allow_loopback" {
+  description = "Let the webhook download images from loopback addresses: only for a local stack whose Replicate stand-in serves from 127.0.0.1; dev and prod keep false (validated by modules/pipeline)."
+  type        = bool
+  default     = false
+  nullable    = false
+}

@@ -8,6 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 from unittest.mock import Mock
 
 import pytest
+from aipic import failure_reasons
 from aipic.handlers import generate, webhook
 from aipic.pics import pics_repository
 from aipic.replicate import BACKOFF_CAP_SECONDS
@@ -36,6 +37,16 @@ def generate_event(pic_id: str = PIC_ID, **overrides: object) -> dict[str, objec
 
 def invoke(event: dict[str, object]) -> dict[str, str]:
     return generate.handler(event, lambda_context("aipic-generate"))
+
+
+def failure(aws: AwsAccount, caplog: pytest.LogCaptureFixture) -> tuple[str, str]:
+    """(the reason users read, the detail only the logs have)."""
+    item = aws.item(PIC_ID)
+    assert item is not None
+    assert item["completionStatus"] == "FAILED"
+    details = [str(r.detail) for r in caplog.records if r.getMessage() == "picture failed"]
+    assert len(details) == 1, details
+    return str(item["failureReason"]), details[0]
 
 
 def test_started_picture_gets_a_prediction_and_moves_to_processing(
@@ -126,18 +137,17 @@ def test_unknown_picture_is_skipped(aws: AwsAccount, replicate: ReplicateStandIn
     assert aws.item(PIC_ID) is None
 
 
-def test_missing_token_parameter_fails_the_picture_naming_it(
-    aws: AwsAccount, replicate: ReplicateStandIn
+def test_missing_token_parameter_fails_the_picture_naming_it_in_the_log_only(
+    aws: AwsAccount, replicate: ReplicateStandIn, caplog: pytest.LogCaptureFixture
 ) -> None:
     aws.put_pic(PIC_ID)
     aws.ssm.delete_parameter(Name=TOKEN_PARAMETER)
 
     assert invoke(generate_event())["outcome"] == "FAILED"
 
-    item = aws.item(PIC_ID)
-    assert item is not None
-    assert item["completionStatus"] == "FAILED"
-    assert TOKEN_PARAMETER in item["failureReason"]
+    reason, detail = failure(aws, caplog)
+    assert reason == failure_reasons.SERVICE_MISCONFIGURED
+    assert TOKEN_PARAMETER in detail
     assert replicate.prediction_requests == []
 
 
@@ -156,7 +166,10 @@ def test_throttled_then_accepted_honours_retry_after(
 
 
 def test_unavailable_answers_retry_with_bounded_backoff_then_fail(
-    aws: AwsAccount, replicate: ReplicateStandIn, retry_sleeps: list[float]
+    aws: AwsAccount,
+    replicate: ReplicateStandIn,
+    retry_sleeps: list[float],
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     aws.put_pic(PIC_ID)
     # 429 and 503 say the request was not processed: safe to send again.
@@ -168,15 +181,17 @@ def test_unavailable_answers_retry_with_bounded_backoff_then_fail(
     assert replicate.predictions == {}
     assert len(retry_sleeps) == 3
     assert all(0 <= delay <= BACKOFF_CAP_SECONDS for delay in retry_sleeps)
-    item = aws.item(PIC_ID)
-    assert item is not None
-    assert item["completionStatus"] == "FAILED"
-    assert "after 4 attempts" in item["failureReason"]
-    assert "HTTP 503" in item["failureReason"]
+    reason, detail = failure(aws, caplog)
+    assert reason == failure_reasons.IMAGE_SERVICE_UNAVAILABLE
+    assert "after 4 attempts" in detail
+    assert "HTTP 503" in detail
 
 
 def test_unreachable_replicate_fails_after_the_attempts(
-    aws: AwsAccount, monkeypatch: pytest.MonkeyPatch, retry_sleeps: list[float]
+    aws: AwsAccount,
+    monkeypatch: pytest.MonkeyPatch,
+    retry_sleeps: list[float],
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     monkeypatch.setenv("REPLICATE_API_URL", f"http://127.0.0.1:{free_port()}/v1")
     monkeypatch.setenv("REPLICATE_MAX_ATTEMPTS", "2")
@@ -185,9 +200,12 @@ def test_unreachable_replicate_fails_after_the_attempts(
     assert invoke(generate_event())["outcome"] == "FAILED"
 
     assert len(retry_sleeps) == 1
-    reason = aws.item(PIC_ID)["failureReason"]  # type: ignore[index]
-    assert "after 2 attempts" in reason
-    assert "ConnectionError" in reason
+    reason, detail = failure(aws, caplog)
+    # The user is not shown the host:port generate could not reach.
+    assert reason == failure_reasons.IMAGE_SERVICE_UNAVAILABLE
+    assert "after 2 attempts" in detail
+    assert "ConnectionError" in detail
+    assert "127.0.0.1" in detail
 
 
 # ---------------------------------------------------------------- one prediction per picture
@@ -217,6 +235,7 @@ def test_read_timeout_is_not_retried_and_the_webhook_adopts_the_prediction(
     gateway: HttpApiGateway,
     monkeypatch: pytest.MonkeyPatch,
     retry_sleeps: list[float],
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     monkeypatch.setenv("REPLICATE_TIMEOUT_SECONDS", "0.2")
     replicate.prediction_delays = [1.0]  # Replicate answers after the client gave up
@@ -346,7 +365,10 @@ def test_prediction_of_a_picture_failed_meanwhile_is_cancelled(
 
 
 def test_client_error_fails_at_once_with_replicates_detail(
-    aws: AwsAccount, replicate: ReplicateStandIn, retry_sleeps: list[float]
+    aws: AwsAccount,
+    replicate: ReplicateStandIn,
+    retry_sleeps: list[float],
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     aws.put_pic(PIC_ID)
     replicate.prediction_failures = [422]
@@ -355,18 +377,24 @@ def test_client_error_fails_at_once_with_replicates_detail(
 
     assert len(replicate.prediction_requests) == 1
     assert retry_sleeps == []
-    assert "HTTP 422" in aws.item(PIC_ID)["failureReason"]  # type: ignore[index]
+    reason, detail = failure(aws, caplog)
+    assert reason == failure_reasons.IMAGE_SERVICE_REFUSED
+    assert "HTTP 422" in detail
 
 
 def test_wrong_token_fails_with_replicates_detail(
-    aws: AwsAccount, replicate: ReplicateStandIn, retry_sleeps: list[float]
+    aws: AwsAccount,
+    replicate: ReplicateStandIn,
+    retry_sleeps: list[float],
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     aws.put_pic(PIC_ID)
     replicate.expected_token = "r8_a_different_token"
 
     invoke(generate_event())
 
-    reason = aws.item(PIC_ID)["failureReason"]  # type: ignore[index]
-    assert "HTTP 401" in reason
-    assert "valid authentication token" in reason
+    reason, detail = failure(aws, caplog)
+    assert reason == failure_reasons.IMAGE_SERVICE_REFUSED
+    assert "HTTP 401" in detail
+    assert "valid authentication token" in detail
     assert retry_sleeps == []

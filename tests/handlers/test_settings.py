@@ -52,6 +52,9 @@ def test_defaults_are_https_only_to_replicate() -> None:
     assert webhook.image_host_allowlist == ("replicate.delivery",)
     assert webhook.max_image_bytes == 20 * 1024 * 1024
     assert webhook.parameters_max_age_seconds == 300
+    # No loopback, and a bound on the whole download below the function's 28 s timeout.
+    assert webhook.image_fetch_allow_loopback is False
+    assert webhook.image_download_deadline_seconds == 20.0
 
 
 @pytest.mark.parametrize(
@@ -103,6 +106,14 @@ def test_invalid_generate_values_are_named(variable: str, value: str, message: s
         ("MAX_IMAGE_BYTES", "-1", "between"),
         ("ALLOWED_IMAGE_URL_SCHEMES", "https,ftp", "only https and http, got ftp"),
         ("IMAGE_HOST_ALLOWLIST", " , ", "at least one value"),
+        ("IMAGE_HOST_ALLOWLIST", "replicate.delivery.", "canonical form"),
+        ("IMAGE_HOST_ALLOWLIST", "https://replicate.delivery", "canonical form"),
+        ("IMAGE_HOST_ALLOWLIST", "replicate.delivery:443", "canonical form"),
+        ("IMAGE_HOST_ALLOWLIST", "2130706433", "canonical form"),
+        ("IMAGE_HOST_ALLOWLIST", "127.000.000.001", "canonical form"),
+        ("IMAGE_DOWNLOAD_DEADLINE_SECONDS", "0", "between"),
+        ("IMAGE_DOWNLOAD_DEADLINE_SECONDS", "soon", "must be a number"),
+        ("IMAGE_FETCH_ALLOW_LOOPBACK", "yes", "must be true or false"),
         ("POWERTOOLS_PARAMETERS_MAX_AGE", "soon", "must be an integer"),
     ],
 )
@@ -116,6 +127,12 @@ def test_lists_are_trimmed_and_lowercased() -> None:
         env(IMAGE_HOST_ALLOWLIST=" Replicate.Delivery , pbxt.example.com ")
     )
     assert loaded.image_host_allowlist == ("replicate.delivery", "pbxt.example.com")
+
+
+@pytest.mark.parametrize(("raw", "allowed"), [("true", True), ("TRUE", True), ("false", False)])
+def test_loopback_is_allowed_only_when_asked(raw: str, allowed: bool) -> None:
+    loaded = settings.load_webhook_settings(env(IMAGE_FETCH_ALLOW_LOOPBACK=raw))
+    assert loaded.image_fetch_allow_loopback is allowed
 
 
 def test_publish_region_comes_from_the_runtime() -> None:

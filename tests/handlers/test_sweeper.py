@@ -22,7 +22,7 @@ from local.runtime.events import DynamoDBStreamReader, lambda_context
 from tests.conftest import OWNER, TOKEN_PARAMETER, AwsAccount
 
 PIC_ID = "3b9d7f21-5a4c-4e8b-9c1d-2f6a8e0b4d7c"
-REASON = "Your picture was not ready within 30 minutes and was stopped. Please try again."
+REASON = "Your picture was not ready within 30 minutes and was stopped; try again."
 
 # The event pattern of the publish stream mapping (modules/pipeline/triggers.tf, asserted
 # there by tests/pipeline.tftest.hcl run "stream_mapping_retries_records_boundedly").

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import json
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from aipic.handlers.webhook import MAX_TRANSIENT_FAILURES
+from aipic import failure_reasons
+from aipic.handlers.webhook import MAX_BODY_BYTES, MAX_JSON_DEPTH, MAX_TRANSIENT_FAILURES
 
 from local.replicate.standin import (
     ReplicateStandIn,
@@ -35,11 +38,24 @@ def assert_unchanged(aws: AwsAccount, prediction_id: str) -> None:
     assert aws.object_keys() == []
 
 
+USER_FACING_REASONS = {value for name, value in vars(failure_reasons).items() if name.isupper()}
+
+
 def failure_reason(aws: AwsAccount) -> str:
+    """The stored reason, which must be one of the sentences written for users."""
     item = aws.item(PIC_ID)
     assert item is not None
     assert item["completionStatus"] == "FAILED"
-    return str(item["failureReason"])
+    reason = str(item["failureReason"])
+    assert reason in USER_FACING_REASONS
+    return reason
+
+
+def failure_detail(caplog: pytest.LogCaptureFixture) -> str:
+    """What the webhook logged about the failure (the detail users are not shown)."""
+    details = [str(r.detail) for r in caplog.records if r.getMessage() == "picture failed"]
+    assert len(details) == 1, details
+    return details[0]
 
 
 # ---------------------------------------------------------------- success
@@ -125,6 +141,118 @@ def test_repeated_webhook_changes_nothing_more(
 
     assert aws.object_keys() == [PNG_KEY]
     assert aws.item(PIC_ID)["completionStatus"] == "PROCESSING"  # type: ignore[index]
+
+
+def object_versions(aws: AwsAccount) -> list[dict[str, object]]:
+    listing = aws.s3.list_object_versions(Bucket=aws.bucket)
+    return list(listing.get("Versions", []))
+
+
+@pytest.fixture
+def versioned_bucket(aws: AwsAccount) -> AwsAccount:
+    """As modules/data creates it: every write of a key is kept as a version."""
+    aws.s3.put_bucket_versioning(Bucket=aws.bucket, VersioningConfiguration={"Status": "Enabled"})
+    return aws
+
+
+def test_repeated_webhook_after_the_store_downloads_nothing(
+    versioned_bucket: AwsAccount, replicate: ReplicateStandIn
+) -> None:
+    aws = versioned_bucket
+    prediction_id = processing_pic(aws, replicate)
+    prediction = replicate.final_prediction(prediction_id)
+
+    stored = {"message": "image stored", "key": PNG_KEY}
+    assert call_webhook(webhook_event(prediction)) == (200, stored)
+    assert call_webhook(webhook_event(prediction)) == (200, {"message": "image already stored"})
+
+    assert len(replicate.file_requests) == 1
+    assert len(object_versions(aws)) == 1
+
+
+@pytest.mark.parametrize("large", [False, True], ids=["one-put", "multipart"])
+def test_two_concurrent_deliveries_download_and_store_once(
+    versioned_bucket: AwsAccount, replicate: ReplicateStandIn, large: bool
+) -> None:
+    aws = versioned_bucket
+    replicate.image_delay = 1.0  # the first is still downloading when the second arrives
+    if large:
+        replicate.large_image_bytes = 6 * 1024 * 1024
+    prediction_id = processing_pic(aws, replicate)
+    prediction = replicate.final_prediction(prediction_id)
+    start = threading.Barrier(2)
+
+    def deliver() -> int:
+        start.wait(timeout=5)
+        return call_webhook(webhook_event(prediction))[0]
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        statuses = sorted(pool.map(lambda _: deliver(), range(2)))
+
+    assert statuses == [200, 409]  # 409: Replicate delivers again later, and finds it stored
+    assert len(replicate.file_requests) == 1
+    assert len(object_versions(aws)) == 1
+    assert call_webhook(webhook_event(prediction))[0] == 200
+    assert len(replicate.file_requests) == 1
+
+
+def lease(aws: AwsAccount, holder: str, expires_in_seconds: int) -> None:
+    aws.dynamodb.update_item(
+        TableName=aws.table_name,
+        Key={"id": {"S": PIC_ID}},
+        UpdateExpression="SET imageStoreLease = :holder, imageStoreLeaseExpiresAt = :until",
+        ExpressionAttributeValues={
+            ":holder": {"S": holder},
+            ":until": {"N": str(int(time.time()) + expires_in_seconds)},
+        },
+    )
+
+
+def test_a_delivery_storing_the_image_makes_another_wait(
+    aws: AwsAccount, replicate: ReplicateStandIn
+) -> None:
+    prediction_id = processing_pic(aws, replicate)
+    lease(aws, "a-delivery-still-running", expires_in_seconds=20)
+
+    assert call_webhook(webhook_event(replicate.final_prediction(prediction_id)))[0] == 409
+
+    assert replicate.file_requests == []
+    assert aws.object_keys() == []
+
+
+def test_the_expired_lease_of_a_crashed_delivery_is_taken_over(
+    aws: AwsAccount, replicate: ReplicateStandIn
+) -> None:
+    prediction_id = processing_pic(aws, replicate)
+    lease(aws, "a-delivery-that-timed-out", expires_in_seconds=-1)
+
+    assert call_webhook(webhook_event(replicate.final_prediction(prediction_id)))[0] == 200
+
+    assert aws.object_keys() == [PNG_KEY]
+    item = aws.item(PIC_ID)
+    assert item is not None
+    assert item["storedImageKey"] == PNG_KEY
+    assert "imageStoreLease" not in item
+
+
+@pytest.mark.parametrize("large", [False, True], ids=["one-put", "multipart"])
+def test_an_object_already_stored_is_not_written_again(
+    versioned_bucket: AwsAccount, replicate: ReplicateStandIn, large: bool
+) -> None:
+    """A delivery stored the object and crashed before recording it: S3's conditional
+    write keeps the first object."""
+    aws = versioned_bucket
+    if large:
+        replicate.large_image_bytes = 6 * 1024 * 1024
+    prediction_id = processing_pic(aws, replicate)
+    aws.s3.put_object(Bucket=aws.bucket, Key=PNG_KEY, Body=b"first", ContentType="image/png")
+
+    status, body = call_webhook(webhook_event(replicate.final_prediction(prediction_id)))
+
+    assert (status, body["message"]) == (200, "image already stored")
+    assert len(object_versions(aws)) == 1
+    assert aws.s3.get_object(Bucket=aws.bucket, Key=PNG_KEY)["Body"].read() == b"first"
+    assert no_uploads_left(aws)
 
 
 @pytest.mark.parametrize("final_status", ["COMPLETED", "FAILED"])
@@ -294,26 +422,92 @@ def test_malformed_but_signed_request_is_400(
     assert aws.item(PIC_ID)["completionStatus"] == "PROCESSING"  # type: ignore[index]
 
 
+def test_deeply_nested_json_is_400_not_a_crash(aws: AwsAccount) -> None:
+    aws.put_pic(PIC_ID, status="PROCESSING", prediction_id="p")
+    deep = b"[" * 100_000 + b"]" * 100_000
+    body = b'{"id": "p", "status": "succeeded", "output": ' + deep + b"}"
+
+    status, answer = call_webhook(webhook_event(body))
+
+    assert status == 400
+    assert "nested" in answer["message"]
+    assert aws.item(PIC_ID)["completionStatus"] == "PROCESSING"  # type: ignore[index]
+
+
+def test_json_nested_past_the_limit_is_400(aws: AwsAccount) -> None:
+    """Parseable, but deeper than any prediction: refused before anything uses it."""
+    aws.put_pic(PIC_ID, status="PROCESSING", prediction_id="p")
+    depth = MAX_JSON_DEPTH + 1
+    prediction = {"id": "p", "status": "failed", "error": "x"}
+    for _ in range(depth - 1):
+        prediction["error"] = [prediction["error"]]
+
+    status, answer = call_webhook(webhook_event(prediction))
+
+    assert status == 400
+    assert answer["message"] == f"body is nested deeper than {MAX_JSON_DEPTH} levels"
+    assert aws.item(PIC_ID)["completionStatus"] == "PROCESSING"  # type: ignore[index]
+
+
+@pytest.mark.parametrize("base64_encode", [False, True])
+def test_a_body_over_the_size_limit_is_400(aws: AwsAccount, base64_encode: bool) -> None:
+    aws.put_pic(PIC_ID, status="PROCESSING", prediction_id="p")
+    prediction = {"id": "p", "status": "failed", "error": "x" * MAX_BODY_BYTES}
+
+    status, answer = call_webhook(webhook_event(prediction, base64_encode=base64_encode))
+
+    assert (status, answer["message"]) == (400, f"body is larger than {MAX_BODY_BYTES} bytes")
+    assert aws.item(PIC_ID)["completionStatus"] == "PROCESSING"  # type: ignore[index]
+
+
 # ---------------------------------------------------------------- failed predictions
 
 
 @pytest.mark.parametrize(
-    ("outcome", "error", "expected"),
+    ("outcome", "error", "reason", "detail"),
     [
-        ("failed", "CUDA out of memory", "Replicate prediction failed: CUDA out of memory"),
-        ("canceled", None, "Replicate prediction canceled: no error given"),
-        ("failed", {"type": "NSFW"}, 'Replicate prediction failed: {"type": "NSFW"}'),
+        (
+            "failed",
+            "CUDA out of memory",
+            failure_reasons.PREDICTION_FAILED,
+            "Replicate prediction failed: CUDA out of memory",
+        ),
+        (
+            "canceled",
+            None,
+            failure_reasons.PREDICTION_CANCELED,
+            "Replicate prediction canceled: no error given",
+        ),
+        (
+            "failed",
+            {"type": "NSFW"},
+            failure_reasons.PREDICTION_BLOCKED,
+            'Replicate prediction failed: {"type": "NSFW"}',
+        ),
+        (
+            "failed",
+            "NSFW content detected. Try running it again, or try a different prompt.",
+            failure_reasons.PREDICTION_BLOCKED,
+            "Replicate prediction failed: NSFW content detected.",
+        ),
     ],
 )
 def test_failed_prediction_marks_the_picture_failed(
-    aws: AwsAccount, replicate: ReplicateStandIn, outcome: str, error: object, expected: str
+    aws: AwsAccount,
+    replicate: ReplicateStandIn,
+    caplog: pytest.LogCaptureFixture,
+    outcome: str,
+    error: object,
+    reason: str,
+    detail: str,
 ) -> None:
     replicate.outcome, replicate.error = outcome, error
     prediction_id = processing_pic(aws, replicate)
 
     assert call_webhook(webhook_event(replicate.final_prediction(prediction_id)))[0] == 200
 
-    assert failure_reason(aws) == expected
+    assert failure_reason(aws) == reason
+    assert detail in failure_detail(caplog)
     assert aws.object_keys() == []
 
 
@@ -323,7 +517,7 @@ def test_succeeded_without_output_fails_the_picture(
     prediction_id = processing_pic(aws, replicate)
     prediction = replicate.final_prediction(prediction_id) | {"output": []}
     assert call_webhook(webhook_event(prediction))[0] == 200
-    assert "without an output" in failure_reason(aws)
+    assert failure_reason(aws) == failure_reasons.NO_OUTPUT
 
 
 # ---------------------------------------------------------------- rejected images
@@ -334,14 +528,18 @@ def no_uploads_left(aws: AwsAccount) -> bool:
 
 
 def test_plain_http_output_is_rejected_by_default(
-    aws: AwsAccount, replicate: ReplicateStandIn, monkeypatch: pytest.MonkeyPatch
+    aws: AwsAccount,
+    replicate: ReplicateStandIn,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     monkeypatch.delenv("ALLOWED_IMAGE_URL_SCHEMES")
     prediction_id = processing_pic(aws, replicate)
 
     assert call_webhook(webhook_event(replicate.final_prediction(prediction_id)))[0] == 200
 
-    assert "scheme 'http' is not allowed" in failure_reason(aws)
+    assert failure_reason(aws) == failure_reasons.IMAGE_SOURCE_REFUSED
+    assert "scheme 'http' is not allowed" in failure_detail(caplog)
     assert replicate.file_requests == []
     assert aws.object_keys() == []
 
@@ -355,38 +553,43 @@ def test_plain_http_output_is_rejected_by_default(
     ],
 )
 def test_output_on_a_host_off_the_allow_list_is_rejected(
-    aws: AwsAccount, replicate: ReplicateStandIn, output_url: str
+    aws: AwsAccount, replicate: ReplicateStandIn, caplog: pytest.LogCaptureFixture, output_url: str
 ) -> None:
     replicate.output_url = output_url
     prediction_id = processing_pic(aws, replicate)
 
     assert call_webhook(webhook_event(replicate.final_prediction(prediction_id)))[0] == 200
 
-    assert "host" in failure_reason(aws)
-    assert "is not allowed" in failure_reason(aws)
+    assert failure_reason(aws) == failure_reasons.IMAGE_SOURCE_REFUSED
+    assert "host" in failure_detail(caplog)
+    assert "is not allowed" in failure_detail(caplog)
     assert aws.object_keys() == []
 
 
 def test_redirect_to_a_host_off_the_allow_list_is_rejected(
-    aws: AwsAccount, replicate: ReplicateStandIn
+    aws: AwsAccount, replicate: ReplicateStandIn, caplog: pytest.LogCaptureFixture
 ) -> None:
     replicate.redirect_image_to = "http://localhost:9/elsewhere.png"
     prediction_id = processing_pic(aws, replicate)
 
     assert call_webhook(webhook_event(replicate.final_prediction(prediction_id)))[0] == 200
 
-    assert "host 'localhost' is not allowed" in failure_reason(aws)
+    assert failure_reason(aws) == failure_reasons.IMAGE_SOURCE_REFUSED
+    assert "host 'localhost' is not allowed" in failure_detail(caplog)
     assert len(replicate.file_requests) == 1
     assert aws.object_keys() == []
 
 
-def test_redirect_loop_is_bounded(aws: AwsAccount, replicate: ReplicateStandIn) -> None:
+def test_redirect_loop_is_bounded(
+    aws: AwsAccount, replicate: ReplicateStandIn, caplog: pytest.LogCaptureFixture
+) -> None:
     prediction_id = processing_pic(aws, replicate)
     replicate.redirect_image_to = replicate.file_url(prediction_id)
 
     assert call_webhook(webhook_event(replicate.final_prediction(prediction_id)))[0] == 200
 
-    assert "more than 3 redirects" in failure_reason(aws)
+    assert failure_reason(aws) == failure_reasons.IMAGE_SOURCE_REFUSED
+    assert "more than 3 redirects" in failure_detail(caplog)
     assert len(replicate.file_requests) == 4
 
 
@@ -395,31 +598,43 @@ def test_redirect_loop_is_bounded(aws: AwsAccount, replicate: ReplicateStandIn) 
     [("text/html; charset=utf-8", "not an image"), ("image/svg+xml", "not image type")],
 )
 def test_output_that_is_not_a_storable_image_is_rejected(
-    aws: AwsAccount, replicate: ReplicateStandIn, content_type: str, message: str
+    aws: AwsAccount,
+    replicate: ReplicateStandIn,
+    caplog: pytest.LogCaptureFixture,
+    content_type: str,
+    message: str,
 ) -> None:
     replicate.content_type = content_type
     prediction_id = processing_pic(aws, replicate)
 
     assert call_webhook(webhook_event(replicate.final_prediction(prediction_id)))[0] == 200
 
-    assert message in failure_reason(aws)
+    assert failure_reason(aws) == failure_reasons.IMAGE_NOT_STORABLE
+    assert message in failure_detail(caplog)
     assert aws.object_keys() == []
 
 
 def test_image_over_the_cap_is_rejected_from_its_content_length(
-    aws: AwsAccount, replicate: ReplicateStandIn, monkeypatch: pytest.MonkeyPatch
+    aws: AwsAccount,
+    replicate: ReplicateStandIn,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     monkeypatch.setenv("MAX_IMAGE_BYTES", "1000")
     prediction_id = processing_pic(aws, replicate)
 
     assert call_webhook(webhook_event(replicate.final_prediction(prediction_id)))[0] == 200
 
-    assert "over the 1000-byte cap" in failure_reason(aws)
+    assert failure_reason(aws) == failure_reasons.IMAGE_TOO_LARGE
+    assert "over the 1000-byte cap" in failure_detail(caplog)
     assert aws.object_keys() == []
 
 
 def test_image_over_the_cap_without_content_length_is_cut_off_while_streaming(
-    aws: AwsAccount, replicate: ReplicateStandIn, monkeypatch: pytest.MonkeyPatch
+    aws: AwsAccount,
+    replicate: ReplicateStandIn,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     cap = 7 * 1024 * 1024  # past the first 5 MiB part, so a multipart upload is under way
     monkeypatch.setenv("MAX_IMAGE_BYTES", str(cap))
@@ -429,7 +644,8 @@ def test_image_over_the_cap_without_content_length_is_cut_off_while_streaming(
 
     assert call_webhook(webhook_event(replicate.final_prediction(prediction_id)))[0] == 200
 
-    assert f"over the {cap}-byte cap" in failure_reason(aws)
+    assert failure_reason(aws) == failure_reasons.IMAGE_TOO_LARGE
+    assert f"over the {cap}-byte cap" in failure_detail(caplog)
     assert aws.object_keys() == []
     assert no_uploads_left(aws)
 
@@ -451,7 +667,10 @@ def test_file_host_error_is_retried_by_replicate(
 
 
 def test_s3_failure_answers_500_until_the_third_attempt_fails_the_picture(
-    aws: AwsAccount, replicate: ReplicateStandIn, monkeypatch: pytest.MonkeyPatch
+    aws: AwsAccount,
+    replicate: ReplicateStandIn,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     monkeypatch.setenv("PICS_BUCKET_NAME", "aipic-bucket-that-does-not-exist")
     prediction_id = processing_pic(aws, replicate)
@@ -461,8 +680,9 @@ def test_s3_failure_answers_500_until_the_third_attempt_fails_the_picture(
 
     assert statuses == [500, 500, 200]
     reason = failure_reason(aws)
-    assert "failed 3 times" in reason
-    assert "NoSuchBucket" in reason
+    assert reason == failure_reasons.IMAGE_NOT_SAVED
+    assert "failed 3 times" in failure_detail(caplog)
+    assert "NoSuchBucket" in failure_detail(caplog)
     # A late retry after that finds a final picture and changes nothing.
     assert call_webhook(webhook_event(prediction))[0] == 200
     assert failure_reason(aws) == reason
@@ -494,14 +714,15 @@ def test_s3_failure_mid_multipart_aborts_the_upload(
 
 
 def test_output_gone_from_the_file_host_fails_the_picture(
-    aws: AwsAccount, replicate: ReplicateStandIn
+    aws: AwsAccount, replicate: ReplicateStandIn, caplog: pytest.LogCaptureFixture
 ) -> None:
     replicate.image_failures = [404]  # Replicate deletes outputs after an hour
     prediction_id = processing_pic(aws, replicate)
 
     assert call_webhook(webhook_event(replicate.final_prediction(prediction_id)))[0] == 200
 
-    assert "answered HTTP 404" in failure_reason(aws)
+    assert failure_reason(aws) == failure_reasons.IMAGE_GONE
+    assert "answered HTTP 404" in failure_detail(caplog)
     assert aws.object_keys() == []
 
 

@@ -46,6 +46,7 @@ def test_64_mib_image_streams_in_constant_memory(
     monkeypatch.setenv("MAX_IMAGE_BYTES", str(2 * IMAGE_BYTES))
     monkeypatch.setenv("ALLOWED_IMAGE_URL_SCHEMES", "http")
     monkeypatch.setenv("IMAGE_HOST_ALLOWLIST", "127.0.0.1")
+    monkeypatch.setenv("IMAGE_FETCH_ALLOW_LOOPBACK", "true")
     session = boto3.Session(region_name=REGION)
     dynamodb, s3 = session.client("dynamodb"), session.client("s3")
     create_pics_table(dynamodb, os.environ["PICS_TABLE_NAME"])

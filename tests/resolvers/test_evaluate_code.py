@@ -38,6 +38,11 @@ CASES: list[tuple[str, str, dict[str, Any]]] = [
         {"arguments": {"prompt": "  a cat ", "settings": {"width": 512}}},
     ),
     ("validatePrompt.js", "request", {"arguments": {"prompt": "   "}}),
+    # Code point handling (split, codePointAt, some/every/includes) as APPSYNC_JS runs it.
+    ("validatePrompt.js", "request", {"arguments": {"prompt": "p" * 999 + "\U0001f600"}}),
+    ("validatePrompt.js", "request", {"arguments": {"prompt": "\u200b\u2060"}}),
+    ("validatePrompt.js", "request", {"arguments": {"prompt": "a \u001b[31mred\u001b[0m cat"}}),
+    ("validatePrompt.js", "request", {"arguments": {"prompt": "a cat \ud800"}}),
     ("enforceQuota.js", "request", {"identity": ALICE, "stash": {"dailyPictureQuota": 25}}),
     (
         "enforceQuota.js",

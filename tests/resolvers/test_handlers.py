@@ -121,6 +121,111 @@ def test_validate_rejects_a_too_long_prompt(run_handler: HandlerRunner) -> None:
     assert (message, field) == ("The prompt must be at most 1000 characters (got 1001)", "prompt")
 
 
+CONTROL_MESSAGE = "The prompt must not contain control characters (tab and newline are fine)"
+INVISIBLE_MESSAGE = "The prompt must contain at least one visible character"
+
+
+@pytest.mark.parametrize(
+    ("prompt", "message"),
+    [
+        ("\u0000", CONTROL_MESSAGE),
+        ("\u0000\u0001\u007f", CONTROL_MESSAGE),
+        ("\u001b[31m\u001b[0m", CONTROL_MESSAGE),  # ANSI colour codes
+        ("\u0085", CONTROL_MESSAGE),  # next line (C1): JavaScript's trim keeps it
+        ("\u200b", INVISIBLE_MESSAGE),  # zero-width space
+        ("\u200b\u200c\u200d\u2060", INVISIBLE_MESSAGE),
+        ("\u00ad\u034f\u180e", INVISIBLE_MESSAGE),
+        ("\u202e\u2066\u2069", INVISIBLE_MESSAGE),  # bidi override and isolates
+        ("\u2800", INVISIBLE_MESSAGE),  # Braille blank
+        ("\u3164\uffa0\u115f", INVISIBLE_MESSAGE),  # Hangul fillers
+        ("\ufe0f\U000e0041\U000e007f", INVISIBLE_MESSAGE),  # variation selector, tags
+        ("\u00a0\u2003\u3000\ufeff", "The prompt must not be empty"),  # trim removes these
+    ],
+)
+def test_validate_rejects_a_prompt_with_nothing_visible(
+    run_handler: HandlerRunner, prompt: str, message: str
+) -> None:
+    assert validation_error(run_handler, {"prompt": prompt}) == (message, "prompt")
+
+
+@pytest.mark.parametrize(
+    "prompt", ["a cat\u0000", "a \u001b[31mred\u001b[0m cat", "a cat\u0007 in a hat", "\u009b cat"]
+)
+def test_validate_refuses_control_characters_inside_a_prompt(
+    run_handler: HandlerRunner, prompt: str
+) -> None:
+    """Refused, not stripped: what is generated is what the user typed, or nothing."""
+    assert validation_error(run_handler, {"prompt": prompt}) == (CONTROL_MESSAGE, "prompt")
+
+
+@pytest.mark.parametrize(
+    "prompt",
+    [
+        "a cat\twith\na hat\r\non",
+        "\U0001f468\u200d\U0001f469\u200d\U0001f467 a family",  # joined by zero-width joiners
+        "\u0645\u06cc\u200c\u062e\u0648\u0627\u0647\u0645",  # Persian with a non-joiner
+        "a cat\u200b",
+    ],
+)
+def test_validate_keeps_invisible_characters_inside_a_visible_prompt(
+    run_handler: HandlerRunner, prompt: str
+) -> None:
+    evaluation = run_handler("validatePrompt.js", "request", {"arguments": {"prompt": prompt}})
+    assert evaluation.error is None, evaluation.error
+    assert evaluation.stash["prompt"] == prompt
+
+
+@pytest.mark.parametrize(
+    "prompt",
+    ["p" * 999 + "\U0001f600", "\U0001f600" * 1000, "\u00e9" * 1000, "\U0001f468\u200d" * 500],
+)
+def test_validate_counts_characters_not_utf16_units(
+    run_handler: HandlerRunner, prompt: str
+) -> None:
+    evaluation = run_handler("validatePrompt.js", "request", {"arguments": {"prompt": prompt}})
+    assert evaluation.error is None, evaluation.error
+
+
+@pytest.mark.parametrize(
+    ("prompt", "message"),
+    [
+        ("p" * 1000 + "\U0001f600", "The prompt must be at most 1000 characters (got 1001)"),
+        ("\U0001f600" * 500 + "p" * 501, "The prompt must be at most 1000 characters (got 1001)"),
+        # Over twice the limit in UTF-16 units is over the limit whatever the characters.
+        ("\U0001f600" * 1001, "The prompt must be at most 1000 characters"),
+        ("p" * 2001, "The prompt must be at most 1000 characters"),
+    ],
+)
+def test_validate_rejects_more_than_the_limit_in_characters(
+    run_handler: HandlerRunner, prompt: str, message: str
+) -> None:
+    assert validation_error(run_handler, {"prompt": prompt}) == (message, "prompt")
+
+
+@pytest.mark.parametrize("prompt", ["a cat \ud800", "\udc00 a cat", "a \udfff\ud800 cat"])
+def test_validate_rejects_a_lone_surrogate(run_handler: HandlerRunner, prompt: str) -> None:
+    assert validation_error(run_handler, {"prompt": prompt}) == (
+        "The prompt contains an invalid character (a lone surrogate)",
+        "prompt",
+    )
+
+
+def test_validate_applies_the_same_rules_to_the_negative_prompt(run_handler: HandlerRunner) -> None:
+    def settings_after(negative_prompt: str) -> Any:
+        arguments = {"prompt": "a cat", "settings": {"negativePrompt": negative_prompt}}
+        evaluation = run_handler("validatePrompt.js", "request", {"arguments": arguments})
+        assert evaluation.error is None, evaluation.error
+        return evaluation.stash["settings"]
+
+    assert settings_after("\u200b\u2060") is None  # nothing visible: dropped like a blank one
+    assert settings_after("n" * 999 + "\U0001f600") == {"negativePrompt": "n" * 999 + "\U0001f600"}
+    message, field = validation_error(
+        run_handler, {"prompt": "a cat", "settings": {"negativePrompt": "blurry\u001b[0m"}}
+    )
+    assert field == "settings.negativePrompt"
+    assert "must not contain control characters" in message
+
+
 @pytest.mark.parametrize(
     ("settings", "field", "message_part"),
     [

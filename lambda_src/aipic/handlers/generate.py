@@ -24,6 +24,7 @@ from urllib.parse import urlencode
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from aipic import failure_reasons
 from aipic.clients import http_session
 from aipic.observability import logger
 from aipic.parameters import ParameterUnavailableError, read_secure_parameter
@@ -85,8 +86,9 @@ def webhook_url_for(settings: GenerateSettings, pic_id: str) -> str:
     return f"{settings.webhook_url}?{urlencode({'id': pic_id})}"
 
 
-def _fail(pic_id: str, reason: str) -> dict[str, str]:
-    logger.error("picture failed", extra={"pic_id": pic_id, "reason": reason})
+def _fail(pic_id: str, reason: str, detail: str) -> dict[str, str]:
+    """FAILED with the user-facing ``reason``; ``detail`` goes to the logs only."""
+    logger.error("picture failed", extra={"pic_id": pic_id, "reason": reason, "detail": detail})
     if not pics_repository().mark_failed(pic_id, reason):
         logger.warning("picture had already moved on; reason not stored", extra={"pic_id": pic_id})
     return {"id": pic_id, "outcome": Status.FAILED}
@@ -119,7 +121,7 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, str]:
     try:
         token = read_secure_parameter(settings.token_parameter, settings.parameters_max_age_seconds)
     except ParameterUnavailableError as error:
-        return _fail(request.pic_id, f"Replicate API token unavailable: {error}")
+        return _fail(request.pic_id, failure_reasons.SERVICE_MISCONFIGURED, str(error))
 
     if not pics.claim_for_generation(request.pic_id):
         logger.warning("a concurrent invocation claimed the picture; no prediction created")
@@ -140,7 +142,7 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, str]:
             webhook=webhook_url_for(settings, request.pic_id),
         )
     except ReplicateError as error:
-        return _fail(request.pic_id, str(error))
+        return _fail(request.pic_id, error.reason, str(error))
     except PredictionInDoubtError as error:
         logger.warning(
             "Replicate may have created the prediction; the picture stays claimed for its "

@@ -17,6 +17,7 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from aipic import failure_reasons
 from aipic.clients import http_session
 from aipic.observability import logger
 from aipic.parameters import ParameterUnavailableError, read_secure_parameter
@@ -28,10 +29,6 @@ from aipic.settings import SweeperSettings, sweeper_settings
 MAX_PICTURES_PER_SWEEP = 500
 # Stop taking new pictures when the invocation has less time than this left.
 MIN_REMAINING_MILLIS = 10_000
-
-
-def deadline_reason(minutes: int) -> str:
-    return f"Your picture was not ready within {minutes} minutes and was stopped. Please try again."
 
 
 def _iso8601(moment: datetime) -> str:
@@ -87,7 +84,7 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, int]:
     settings = sweeper_settings()
     pics = pics_repository()
     cutoff = _iso8601(datetime.now(UTC) - timedelta(minutes=settings.picture_deadline_minutes))
-    reason = deadline_reason(settings.picture_deadline_minutes)
+    reason = failure_reasons.not_ready_within(settings.picture_deadline_minutes)
     canceller = _Canceller(settings)
     counts = {"failed": 0, "cancelled": 0, "moved_on": 0}
     for examined, pic_id in enumerate(

@@ -2,6 +2,10 @@
  * createAIPic step 1 (NONE data source): trims and checks the prompt and the
  * optional generation settings; a bad value stops the pipeline before any write.
  * The result (and ctx.stash.prompt / ctx.stash.settings) carries the clean values.
+ *
+ * Text is judged by code point, not by UTF-16 unit: lengths count characters as a
+ * user does (an emoji is one), and the runtime has no regular expressions, so the
+ * character classes below are code point ranges.
  */
 import { util } from '@aws-appsync/utils';
 
@@ -17,6 +21,36 @@ const MIN_GUIDANCE_SCALE = 1;
 const MAX_GUIDANCE_SCALE = 20;
 // GraphQL Int is a signed 32-bit integer, so that is the seed's upper bound.
 const MAX_SEED = 2147483647;
+// Control characters a prompt may contain: tab, line feed, carriage return.
+const ALLOWED_CONTROLS = [0x09, 0x0a, 0x0d];
+// Code points that show nothing on their own: controls (Cc), format characters (Cf),
+// spaces and separators (Zs, Zl, Zp) and the other default-ignorable fillers. A
+// prompt must have at least one code point outside these; inside a visible prompt
+// they may stay (a zero-width joiner builds emoji, a non-joiner spells Persian).
+const INVISIBLE_RANGES = [
+    [0x0000, 0x0020], // C0 controls, space
+    [0x007f, 0x00a0], // delete, C1 controls, no-break space
+    [0x00ad, 0x00ad], // soft hyphen
+    [0x034f, 0x034f], // combining grapheme joiner
+    [0x061c, 0x061c], // Arabic letter mark
+    [0x115f, 0x1160], // Hangul choseong/jungseong fillers
+    [0x1680, 0x1680], // Ogham space mark
+    [0x17b4, 0x17b5], // Khmer inherent vowels
+    [0x180b, 0x180f], // Mongolian free variation selectors, vowel separator
+    [0x2000, 0x200f], // en quad … hair space, zero-width space/non-joiner/joiner, LRM, RLM
+    [0x2028, 0x202f], // line and paragraph separators, bidi embeddings, narrow no-break space
+    [0x205f, 0x206f], // medium mathematical space, word joiner, invisible operators, bidi isolates
+    [0x2800, 0x2800], // Braille pattern blank
+    [0x3000, 0x3000], // ideographic space
+    [0x3164, 0x3164], // Hangul filler
+    [0xfe00, 0xfe0f], // variation selectors
+    [0xfeff, 0xfeff], // zero-width no-break space (byte order mark)
+    [0xffa0, 0xffa0], // halfwidth Hangul filler
+    [0xfff0, 0xfffb], // unassigned specials, interlinear annotation controls
+    [0x1bca0, 0x1bca3], // shorthand format controls
+    [0x1d173, 0x1d17a], // musical symbol format controls
+    [0xe0000, 0xe0fff], // tags, variation selectors supplement
+];
 
 function reject(field, message) {
     util.error(message, 'ValidationError', null, { field: field });
@@ -54,18 +88,71 @@ function checkDimension(settings, field) {
     }
 }
 
+// The code points of text; a lone surrogate (not a character) comes back as -1.
+function codePoints(text) {
+    const points = [];
+    let pendingHigh = -1;
+    for (const unit of text.split('')) {
+        const code = unit.codePointAt(0);
+        const isLow = code >= 0xdc00 && code <= 0xdfff;
+        if (pendingHigh >= 0 && isLow) {
+            points.push((pendingHigh - 0xd800) * 0x400 + (code - 0xdc00) + 0x10000);
+            pendingHigh = -1;
+        } else {
+            if (pendingHigh >= 0) {
+                points.push(-1);
+            }
+            pendingHigh = code >= 0xd800 && code <= 0xdbff ? code : -1;
+            if (pendingHigh < 0) {
+                points.push(isLow ? -1 : code);
+            }
+        }
+    }
+    if (pendingHigh >= 0) {
+        points.push(-1);
+    }
+    return points;
+}
+
+function isControl(point) {
+    return (point <= 0x1f || (point >= 0x7f && point <= 0x9f)) && !ALLOWED_CONTROLS.includes(point);
+}
+
+function isInvisible(point) {
+    return INVISIBLE_RANGES.some((range) => point >= range[0] && point <= range[1]);
+}
+
+// Trimmed text that is at most maxLength characters, has no control character and no
+// lone surrogate; '' when nothing visible is left. A bad value stops the pipeline.
+function cleanText(field, label, rawText, maxLength) {
+    const text = typeof rawText === 'string' ? rawText.trim() : '';
+    // Each character is one or two UTF-16 units: past 2 × the limit no count is needed.
+    if (text.length > 2 * maxLength) {
+        reject(field, `${label} must be at most ${maxLength} characters`);
+    }
+    const points = codePoints(text);
+    if (points.includes(-1)) {
+        reject(field, `${label} contains an invalid character (a lone surrogate)`);
+    }
+    if (points.some(isControl)) {
+        reject(field, `${label} must not contain control characters (tab and newline are fine)`);
+    }
+    if (points.length > maxLength) {
+        reject(field, `${label} must be at most ${maxLength} characters (got ${points.length})`);
+    }
+    return points.every(isInvisible) ? '' : text;
+}
+
 function cleanPrompt(rawPrompt) {
     const prompt = typeof rawPrompt === 'string' ? rawPrompt.trim() : '';
     if (prompt.length === 0) {
         reject('prompt', 'The prompt must not be empty');
     }
-    if (prompt.length > MAX_PROMPT_LENGTH) {
-        reject(
-            'prompt',
-            `The prompt must be at most ${MAX_PROMPT_LENGTH} characters (got ${prompt.length})`,
-        );
+    const visible = cleanText('prompt', 'The prompt', prompt, MAX_PROMPT_LENGTH);
+    if (visible.length === 0) {
+        reject('prompt', 'The prompt must contain at least one visible character');
     }
-    return prompt;
+    return visible;
 }
 
 // Returns only the settings the caller gave (null/blank values dropped), or null when none.
@@ -74,14 +161,13 @@ function cleanSettings(rawSettings) {
         return null;
     }
     const settings = {};
-    const negativePrompt =
-        typeof rawSettings.negativePrompt === 'string' ? rawSettings.negativePrompt.trim() : '';
-    if (negativePrompt.length > MAX_NEGATIVE_PROMPT_LENGTH) {
-        reject(
-            'settings.negativePrompt',
-            `settings.negativePrompt must be at most ${MAX_NEGATIVE_PROMPT_LENGTH} characters`,
-        );
-    }
+    // Blank or invisible-only: dropped, like an absent one.
+    const negativePrompt = cleanText(
+        'settings.negativePrompt',
+        'settings.negativePrompt',
+        rawSettings.negativePrompt,
+        MAX_NEGATIVE_PROMPT_LENGTH,
+    );
     if (negativePrompt.length > 0) {
         settings.negativePrompt = negativePrompt;
     }

@@ -194,15 +194,17 @@ run "environment_variables_follow_the_contract" {
 
   assert {
     condition = aws_lambda_function.function["webhook"].environment[0].variables == tomap({
-      POWERTOOLS_SERVICE_NAME  = "aipic"
-      POWERTOOLS_LOG_LEVEL     = "INFO"
-      PICS_TABLE_NAME          = "aipic-test-pics"
-      PICS_BUCKET_NAME         = "aipic-test-pics-123456789012"
-      WEBHOOK_SECRET_PARAMETER = "/aipic-test/replicate/webhook-secret"
-      IMAGE_HOST_ALLOWLIST     = "replicate.delivery"
-      MAX_IMAGE_BYTES          = "20971520"
+      POWERTOOLS_SERVICE_NAME         = "aipic"
+      POWERTOOLS_LOG_LEVEL            = "INFO"
+      PICS_TABLE_NAME                 = "aipic-test-pics"
+      PICS_BUCKET_NAME                = "aipic-test-pics-123456789012"
+      WEBHOOK_SECRET_PARAMETER        = "/aipic-test/replicate/webhook-secret"
+      IMAGE_HOST_ALLOWLIST            = "replicate.delivery"
+      MAX_IMAGE_BYTES                 = "20971520"
+      IMAGE_DOWNLOAD_DEADLINE_SECONDS = "20"
+      IMAGE_FETCH_ALLOW_LOOPBACK      = "false"
     })
-    error_message = "webhook's environment must be exactly the documented variables (https only: no ALLOWED_IMAGE_URL_SCHEMES)."
+    error_message = "webhook's environment must be exactly the documented variables (https only: no ALLOWED_IMAGE_URL_SCHEMES; loopback refused)."
   }
 
   assert {
@@ -768,12 +770,30 @@ run "other_architecture_and_settings" {
   command = apply
 
   variables {
-    architecture         = "x86_64"
-    tracing_mode         = "PassThrough"
-    log_level            = "DEBUG"
-    image_host_allowlist = ["replicate.delivery", "pbxt.replicate.delivery"]
-    reserved_concurrency = { generate = -1, webhook = 50, on_upload = 5, publish = 2 }
-    webhook_throttling   = { burst_limit = 5, rate_limit = 1.5 }
+    architecture                    = "x86_64"
+    tracing_mode                    = "PassThrough"
+    log_level                       = "DEBUG"
+    image_host_allowlist            = ["replicate.delivery", "pbxt.replicate.delivery"]
+    reserved_concurrency            = { generate = -1, webhook = 50, on_upload = 5, publish = 2 }
+    webhook_throttling              = { burst_limit = 5, rate_limit = 1.5 }
+    image_download_deadline_seconds = 7.5
+    image_fetch_allow_loopback      = true
+  }
+
+  assert {
+    condition = (
+      aws_lambda_function.function["webhook"].environment[0].variables["IMAGE_DOWNLOAD_DEADLINE_SECONDS"] == "7.5" &&
+      aws_lambda_function.function["webhook"].environment[0].variables["IMAGE_FETCH_ALLOW_LOOPBACK"] == "true"
+    )
+    error_message = "image_download_deadline_seconds and image_fetch_allow_loopback must reach the webhook's environment."
+  }
+
+  assert {
+    condition = alltrue([
+      for key in ["generate", "on_upload", "publish"] :
+      !contains(keys(aws_lambda_function.function[key].environment[0].variables), "IMAGE_FETCH_ALLOW_LOOPBACK")
+    ])
+    error_message = "only the webhook fetches images; no other function gets IMAGE_FETCH_ALLOW_LOOPBACK."
   }
 
   assert {

@@ -216,3 +216,19 @@ run "rejects_a_malformed_pending_index_name" {
   }
   expect_failures = [var.pending_index_name]
 }
+
+run "rejects_a_download_deadline_past_the_webhook_timeout" {
+  command = plan
+  variables {
+    image_download_deadline_seconds = 30
+  }
+  expect_failures = [var.image_download_deadline_seconds]
+}
+
+run "rejects_a_zero_download_deadline" {
+  command = plan
+  variables {
+    image_download_deadline_seconds = 0
+  }
+  expect_failures = [var.image_download_deadline_seconds]
+}
