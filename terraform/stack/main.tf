@@ -79,4 +79,8 @@ module "pipeline" {
   alarm_actions           = var.alarm_actions
   reserved_concurrency    = var.reserved_concurrency
   webhook_throttling      = var.webhook_throttling
+
+  replicate_api_url         = var.replicate_api_url
+  image_host_allowlist      = var.image_host_allowlist
+  allowed_image_url_schemes = var.allowed_image_url_schemes
 }
