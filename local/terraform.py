@@ -144,7 +144,8 @@ class LocalTerraform:
     def apply(self) -> ApplyReport:
         started = time.monotonic()
         result = self.run(
-            "apply", ["apply", "-auto-approve", "-input=false", "-json", f"-state={self.state_path}"]
+            "apply",
+            ["apply", "-auto-approve", "-input=false", "-json", f"-state={self.state_path}"],
         )
         return ApplyReport(time.monotonic() - started, resource_seconds(result.stdout))
 
@@ -214,7 +215,9 @@ _RESOURCE = re.compile(r'^resource\s+"([^"]+)"\s+"([^"]+)"\s*\{(.*?)^\}', re.MUL
 _COUNT = re.compile(r"^\s{2}count\s*=", re.MULTILINE)
 
 
-def declared_resources(module_dir: Path = STACK_DIR, prefix: str = "module.stack") -> dict[str, bool]:
+def declared_resources(
+    module_dir: Path = STACK_DIR, prefix: str = "module.stack"
+) -> dict[str, bool]:
     """Every ``resource`` block under ``module_dir`` (local module calls followed), as
     address without instance keys → whether its ``count`` may leave it out."""
     declared: dict[str, bool] = {}

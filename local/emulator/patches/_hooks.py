@@ -24,7 +24,9 @@ def _qualified(owner: object, name: str) -> str:
     return f"{module}.{getattr(owner, '__qualname__', owner)}.{name}"
 
 
-def original(owner: object, name: str, *, parameters: tuple[str, ...] | None = None) -> Any:
+def original(
+    owner: object, name: str, *, parameters: tuple[str, ...] | None = None
+) -> Callable[..., Any]:
     """moto's ``owner.name``; raises ``MotoChangedError`` if it is gone or its parameters
     are not ``parameters`` (self included), the signature the patch was written for."""
     target = getattr(owner, name, None)
@@ -36,7 +38,7 @@ def original(owner: object, name: str, *, parameters: tuple[str, ...] | None = N
             raise MotoChangedError(
                 f"{_qualified(owner, name)} now takes {found}, the patch expects {parameters}"
             )
-    return target
+    return target  # type: ignore[no-any-return]
 
 
 def replace(owner: object, name: str, replacement: Callable[..., Any]) -> None:

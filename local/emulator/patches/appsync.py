@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import secrets
 import string
+from collections.abc import Callable
 from typing import Any
 
 from graphql import DirectiveNode, parse, print_ast
@@ -96,10 +97,10 @@ class ApiExtras:
 
 def extras(api: GraphqlAPI) -> ApiExtras:
     found = getattr(api, "_local_extras", None)
-    if found is None:
+    if not isinstance(found, ApiExtras):
         found = ApiExtras()
-        api._local_extras = found
-    return found  # type: ignore[no-any-return]
+        setattr(api, "_local_extras", found)  # noqa: B010 - moto's class has no slot for it
+    return found
 
 
 def _schema_fields(api: GraphqlAPI) -> dict[str, set[str]] | None:
@@ -294,8 +295,7 @@ def _spec(response: AppSyncResponse) -> dict[str, Any]:
     return {name: value for name, value in members.items() if value is not None}
 
 
-def _backend(response: AppSyncResponse) -> Any:
-    """The backend, typed loosely: the methods this patch adds are not in moto's stubs."""
+def _backend(response: AppSyncResponse) -> AppSyncBackend:
     return response.appsync_backend
 
 
@@ -304,75 +304,79 @@ def _api_id(response: AppSyncResponse) -> str:
 
 
 def _respond_create_data_source(self: AppSyncResponse) -> ActionResult:
-    return ActionResult({"dataSource": _backend(self).create_data_source(_api_id(self), _spec(self))})
+    return ActionResult(
+        {"dataSource": create_data_source(_backend(self), _api_id(self), _spec(self))}
+    )
 
 
 def _respond_get_data_source(self: AppSyncResponse) -> ActionResult:
-    found = _backend(self).get_data_source(_api_id(self), self._get_param("name"))
+    found = get_data_source(_backend(self), _api_id(self), self._get_param("name"))
     return ActionResult({"dataSource": found})
 
 
 def _respond_update_data_source(self: AppSyncResponse) -> ActionResult:
-    return ActionResult({"dataSource": _backend(self).update_data_source(_api_id(self), _spec(self))})
+    return ActionResult(
+        {"dataSource": update_data_source(_backend(self), _api_id(self), _spec(self))}
+    )
 
 
 def _respond_delete_data_source(self: AppSyncResponse) -> ActionResult:
-    _backend(self).delete_data_source(_api_id(self), self._get_param("name"))
+    delete_data_source(_backend(self), _api_id(self), self._get_param("name"))
     return EmptyResult()
 
 
 def _respond_list_data_sources(self: AppSyncResponse) -> ActionResult:
-    return ActionResult({"dataSources": _backend(self).list_data_sources(_api_id(self))})
+    return ActionResult({"dataSources": list_data_sources(_backend(self), _api_id(self))})
 
 
 def _respond_create_function(self: AppSyncResponse) -> ActionResult:
-    created = _backend(self).create_function(_api_id(self), _spec(self))
+    created = create_function(_backend(self), _api_id(self), _spec(self))
     return ActionResult({"functionConfiguration": created})
 
 
 def _respond_get_function(self: AppSyncResponse) -> ActionResult:
-    found = _backend(self).get_function(_api_id(self), self._get_param("functionId"))
+    found = get_function(_backend(self), _api_id(self), self._get_param("functionId"))
     return ActionResult({"functionConfiguration": found})
 
 
 def _respond_update_function(self: AppSyncResponse) -> ActionResult:
-    updated = _backend(self).update_function(_api_id(self), _spec(self))
+    updated = update_function(_backend(self), _api_id(self), _spec(self))
     return ActionResult({"functionConfiguration": updated})
 
 
 def _respond_delete_function(self: AppSyncResponse) -> ActionResult:
-    _backend(self).delete_function(_api_id(self), self._get_param("functionId"))
+    delete_function(_backend(self), _api_id(self), self._get_param("functionId"))
     return EmptyResult()
 
 
 def _respond_list_functions(self: AppSyncResponse) -> ActionResult:
-    return ActionResult({"functions": _backend(self).list_functions(_api_id(self))})
+    return ActionResult({"functions": list_functions(_backend(self), _api_id(self))})
 
 
 def _respond_create_resolver(self: AppSyncResponse) -> ActionResult:
-    return ActionResult({"resolver": _backend(self).create_resolver(_api_id(self), _spec(self))})
+    return ActionResult({"resolver": create_resolver(_backend(self), _api_id(self), _spec(self))})
 
 
 def _respond_get_resolver(self: AppSyncResponse) -> ActionResult:
-    found = _backend(self).get_resolver(
-        _api_id(self), self._get_param("typeName"), self._get_param("fieldName")
+    found = get_resolver(
+        _backend(self), _api_id(self), self._get_param("typeName"), self._get_param("fieldName")
     )
     return ActionResult({"resolver": found})
 
 
 def _respond_update_resolver(self: AppSyncResponse) -> ActionResult:
-    return ActionResult({"resolver": _backend(self).update_resolver(_api_id(self), _spec(self))})
+    return ActionResult({"resolver": update_resolver(_backend(self), _api_id(self), _spec(self))})
 
 
 def _respond_delete_resolver(self: AppSyncResponse) -> ActionResult:
-    _backend(self).delete_resolver(
-        _api_id(self), self._get_param("typeName"), self._get_param("fieldName")
+    delete_resolver(
+        _backend(self), _api_id(self), self._get_param("typeName"), self._get_param("fieldName")
     )
     return EmptyResult()
 
 
 def _respond_list_resolvers(self: AppSyncResponse) -> ActionResult:
-    found = _backend(self).list_resolvers(_api_id(self), self._get_param("typeName"))
+    found = list_resolvers(_backend(self), _api_id(self), self._get_param("typeName"))
     return ActionResult({"resolvers": found})
 
 
@@ -392,7 +396,10 @@ def endpoints(api_id: str, region: str) -> tuple[dict[str, str], dict[str, str]]
         "GRAPHQL": f"{api_id}.appsync-api.{region}.amazonaws.com",
         "REALTIME": f"{api_id}.appsync-realtime-api.{region}.amazonaws.com",
     }
-    uris = {"GRAPHQL": f"https://{dns['GRAPHQL']}/graphql", "REALTIME": f"wss://{dns['REALTIME']}/graphql"}
+    uris = {
+        "GRAPHQL": f"https://{dns['GRAPHQL']}/graphql",
+        "REALTIME": f"wss://{dns['REALTIME']}/graphql",
+    }
     return uris, dns
 
 
@@ -415,12 +422,12 @@ def _record_settings(response: AppSyncResponse, api_id: str) -> None:
             settings[name] = value
 
 
-def _reshaping(name: str, *, records_settings: bool) -> Any:
+def _reshaping(name: str, *, records_settings: bool) -> Callable[[AppSyncResponse], ActionResult]:
     moto_method = original(AppSyncResponse, name, parameters=("self",))
 
     def reshaped(self: AppSyncResponse) -> ActionResult:
         result = moto_method(self)
-        body: dict[str, Any] = result.result  # type: ignore[assignment]
+        body: dict[str, Any] = result.result
         for api_answer in body.get("graphqlApis", [body.get("graphqlApi")]):
             if not api_answer:
                 continue
@@ -445,7 +452,7 @@ def introspection_sdl(definition: str, *, include_directives: bool) -> str:
     return print_ast(visit(parse(definition), _DropDirectives()))
 
 
-def _get_introspection_schema_factory() -> Any:
+def _get_introspection_schema_factory() -> Callable[[AppSyncResponse], ActionResult]:
     moto_method = original(AppSyncResponse, "get_introspection_schema", parameters=("self",))
 
     def get_introspection_schema(self: AppSyncResponse) -> ActionResult:
@@ -460,10 +467,10 @@ def _get_introspection_schema_factory() -> Any:
     return get_introspection_schema
 
 
-def _appsync_id_factory() -> Any:
+def _appsync_id_factory() -> Callable[..., None]:
     moto_init = original(GraphqlAPI, "__init__")
 
-    def __init__(self: GraphqlAPI, *args: Any, **kwargs: Any) -> None:  # noqa: N807
+    def __init__(self: GraphqlAPI, *args: object, **kwargs: object) -> None:  # noqa: N807
         moto_init(self, *args, **kwargs)
         moto_id, self.api_id = self.api_id, new_id()
         self.arn = self.arn.replace(moto_id, self.api_id)

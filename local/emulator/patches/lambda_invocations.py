@@ -32,6 +32,7 @@ import json
 import sys
 import threading
 from collections import deque
+from collections.abc import Callable, Mapping, MutableMapping
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote, unquote
@@ -80,7 +81,7 @@ def runtime_url() -> str | None:
     return _runtime["url"]
 
 
-def _decoded(body: str | bytes | None) -> Any:
+def _decoded(body: str | bytes | None) -> object:
     if not body:
         return None
     try:
@@ -89,7 +90,9 @@ def _decoded(body: str | bytes | None) -> Any:
         return body.decode(errors="replace") if isinstance(body, bytes) else body
 
 
-def _record(function: LambdaFunction, invocation_type: str, body: Any, **outcome: Any) -> None:
+def _record(
+    function: LambdaFunction, invocation_type: str, body: str | bytes | None, **outcome: object
+) -> None:
     INVOCATIONS.record(
         {
             "time": datetime.now(UTC).isoformat(),
@@ -128,9 +131,16 @@ def _timeout(function: LambdaFunction, invocation_type: str) -> float:
 
 
 def function_invoke(
-    self: LambdaFunction, body: str, request_headers: Any, response_headers: Any
+    self: LambdaFunction,
+    body: str,
+    request_headers: Mapping[str, str],
+    response_headers: MutableMapping[str, str],
 ) -> str | bytes:
-    """What ``LambdaFunction.invoke`` does here: forward to the runtime, or record."""
+    """What ``LambdaFunction.invoke`` does here: forward to the runtime, or record.
+
+    The Invoke API never gets here (see ``invoke``): these are moto's own callers (S3, SNS,
+    log subscriptions, InvokeAsync), asynchronous in AWS, hence ``Event`` by default.
+    """
     invocation_type = request_headers.get("x-amz-invocation-type") or "Event"
     if runtime_url() is None:
         _record(self, invocation_type, body, forwarded=False)
@@ -145,7 +155,7 @@ def function_invoke(
         )
     except requests.RequestException as error:
         # Asynchronous in AWS: the caller (S3, SNS, ...) never sees a delivery failure.
-        print(f"emulator: invoking {self.function_name} failed: {error}", file=sys.stderr)  # noqa: T201
+        print(f"emulator: invoking {self.function_name} failed: {error}", file=sys.stderr)
         _record(self, invocation_type, body, forwarded=True, error=str(error))
         return ""
     _record(self, invocation_type, body, forwarded=True, status=answer.status_code)
@@ -155,17 +165,22 @@ def function_invoke(
     return answer.content
 
 
-def _api_invoke_factory() -> Any:
+def _api_invoke_factory() -> Callable[[LambdaResponse], object]:
     moto_invoke = original(LambdaResponse, "invoke", parameters=("self",))
 
-    def invoke(self: LambdaResponse) -> Any:
-        """The Invoke API: with a runtime, its answer is the caller's answer."""
-        if runtime_url() is None:
-            return moto_invoke(self)
+    def invoke(self: LambdaResponse) -> object:
+        """The Invoke API: the runtime's answer is the caller's; without one, recorded."""
         name = unquote(self.path.rsplit("/", 2)[-2])
         qualifier = self._get_param("qualifier") or self.querystring.get("Qualifier", [None])[0]
         function = self.backend.get_function(name, qualifier)  # moto's 404 if unknown
         invocation_type = self.headers.get("X-Amz-Invocation-Type") or "RequestResponse"
+        if invocation_type == "DryRun":
+            return moto_invoke(self)
+        if runtime_url() is None:
+            _record(function, invocation_type, self.body, forwarded=False)
+            if invocation_type == "Event":
+                return 202, {"status": "202"}, b""
+            return 200, {"status": "200", "content-type": "application/json"}, b"null"
         try:
             answer = forward(
                 name,
@@ -179,7 +194,11 @@ def _api_invoke_factory() -> Any:
             message = f"the function runtime at {runtime_url()} did not answer: {error}"
             return (
                 500,
-                {"x-amzn-ErrorType": "ServiceException", "content-type": "application/json"},
+                {
+                    "status": "500",
+                    "x-amzn-ErrorType": "ServiceException",
+                    "content-type": "application/json",
+                },
                 json.dumps({"Type": "Service", "message": message}),
             )
         _record(function, invocation_type, self.body, forwarded=True, status=answer.status_code)
@@ -187,12 +206,16 @@ def _api_invoke_factory() -> Any:
             name.lower(): answer.headers[name] for name in PASSED_HEADERS if name in answer.headers
         }
         headers["content-type"] = answer.headers.get("Content-Type", "application/json")
+        # moto takes the status from this header, not from the tuple.
+        headers["status"] = str(answer.status_code)
         return answer.status_code, headers, answer.content
 
     return invoke
 
 
-def send_dynamodb_items(self: LambdaBackend, function_arn: str, items: Any, source: str) -> None:
+def send_dynamodb_items(
+    self: LambdaBackend, function_arn: str, items: list[object], source: str
+) -> None:
     """Push nothing: a falsy answer leaves the records in moto's shard for GetRecords."""
     return
 
@@ -206,5 +229,7 @@ def apply(lambda_runtime_url: str | None) -> None:
     )
     replace(LambdaFunction, "invoke", function_invoke)
     replace(LambdaResponse, "invoke", _api_invoke_factory())
-    original(LambdaBackend, "send_dynamodb_items", parameters=("self", "function_arn", "items", "source"))
+    original(
+        LambdaBackend, "send_dynamodb_items", parameters=("self", "function_arn", "items", "source")
+    )
     replace(LambdaBackend, "send_dynamodb_items", send_dynamodb_items)
