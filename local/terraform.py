@@ -248,3 +248,36 @@ def _stop_group(process: subprocess.Popen[str]) -> None:
             return
         except subprocess.TimeoutExpired:
             continue
+
+
+def put_secrets(
+    emulator_url: str,
+    outputs: Mapping[str, Any],
+    *,
+    replicate_api_token: str,
+    webhook_secret: str,
+    region: str = "us-east-1",
+) -> None:
+    """Put the stand-in's token and signing secret into the stack's SSM parameters, as an
+    operator does with ``aws ssm put-parameter --overwrite`` (Terraform never holds them)."""
+    import boto3
+
+    ssm = boto3.client(
+        "ssm",
+        region_name=region,
+        endpoint_url=emulator_url,
+        # The emulator's fake credentials (moto accepts any).
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",  # noqa: S106
+    )
+    for output, value in (
+        ("replicate_token_parameter_name", replicate_api_token),
+        ("webhook_secret_parameter_name", webhook_secret),
+    ):
+        ssm.put_parameter(
+            Name=str(outputs[output]),
+            Value=value,
+            Type="SecureString",
+            KeyId=str(outputs["kms_key_arn"]),
+            Overwrite=True,
+        )

@@ -71,14 +71,18 @@ locals {
       memory_size = 512
       # Below the HTTP API's 30 s integration limit; Replicate retries a webhook that fails.
       timeout = 28
-      environment = {
-        PICS_TABLE_NAME           = var.table_name
-        PICS_BUCKET_NAME          = var.bucket_name
-        WEBHOOK_SECRET_PARAMETER  = aws_ssm_parameter.secret["webhook_secret"].name
-        IMAGE_HOST_ALLOWLIST      = join(",", var.image_host_allowlist)
-        ALLOWED_IMAGE_URL_SCHEMES = join(",", var.allowed_image_url_schemes)
-        MAX_IMAGE_BYTES           = tostring(var.max_image_bytes)
-      }
+      environment = merge({
+        PICS_TABLE_NAME          = var.table_name
+        PICS_BUCKET_NAME         = var.bucket_name
+        WEBHOOK_SECRET_PARAMETER = aws_ssm_parameter.secret["webhook_secret"].name
+        IMAGE_HOST_ALLOWLIST     = join(",", var.image_host_allowlist)
+        MAX_IMAGE_BYTES          = tostring(var.max_image_bytes)
+        },
+        # Set only where it widens the handler's https-only default (a loopback stand-in).
+        {
+          for name, value in { ALLOWED_IMAGE_URL_SCHEMES = join(",", var.allowed_image_url_schemes) } :
+          name => value if var.allowed_image_url_schemes != tolist(["https"])
+      })
       statements = [
         {
           Sid      = "ReadWebhookSecret"
