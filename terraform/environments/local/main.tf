@@ -21,7 +21,7 @@ module "stack" {
   password_minimum_length            = 12
   # Tests and the demo sign users in with admin-initiate-auth.
   admin_password_auth_enabled = true
-  log_retention_days          = 1
+  log_retention_days          = 365
   function_log_level          = "INFO"
   reserved_concurrency        = { generate = 5, webhook = 5, on_upload = 2, publish = 2 }
   webhook_throttling          = { burst_limit = 10, rate_limit = 5 }
