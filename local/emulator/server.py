@@ -1,4 +1,5 @@
-"""moto's server as a child process on 127.0.0.1, stopped for sure when its owner ends.
+"""The emulator (``python -m local.emulator``: moto's server with the project's patches) as a
+child process on 127.0.0.1, stopped for sure when its owner ends.
 
 A separate process (not ``ThreadedMotoServer``) so the emulator gets its own core, holds
 the state that Terraform and boto3 share (the demo), and keeps the objects it stores out
@@ -28,7 +29,7 @@ _PR_SET_PDEATHSIG = 1
 
 
 class MotoServerError(RuntimeError):
-    """moto's server could not be started; ``str()`` says why."""
+    """The emulator could not be started; ``str()`` says why."""
 
 
 class PortInUseError(MotoServerError):
@@ -61,16 +62,27 @@ def _die_with_parent() -> Callable[[], None] | None:
 
 
 class MotoServer:
-    """``python -m moto.server -H 127.0.0.1 -p PORT``; a context manager.
+    """``python -m local.emulator --host 127.0.0.1 --port PORT [--lambda-runtime-url URL]``;
+    a context manager.
 
-    ``port=None`` picks a free port. Raises ``MotoServerError`` (``PortInUseError`` for a
-    taken port) when the server cannot be started; it is stopped again in that case.
+    ``port=None`` picks a free port. ``lambda_runtime_url`` is where every Lambda invocation
+    is forwarded (see ``local.emulator.patches.lambda_invocations``); without it they are
+    only recorded at ``{url}/_local/lambda/invocations``. Raises ``MotoServerError``
+    (``PortInUseError`` for a taken port) when the server cannot be started; it is stopped
+    again in that case.
     """
 
-    def __init__(self, port: int | None = None, *, start_timeout: float = 30.0) -> None:
+    def __init__(
+        self,
+        port: int | None = None,
+        *,
+        start_timeout: float = 30.0,
+        lambda_runtime_url: str | None = None,
+    ) -> None:
         if port is not None:
             ensure_port_free(port)
         self.port = port or free_port()
+        self.lambda_runtime_url = lambda_runtime_url
         self._start_timeout = start_timeout
         self._log: IO[bytes] | None = None
         self._process: subprocess.Popen[bytes] | None = None
@@ -86,8 +98,19 @@ class MotoServer:
     def start(self) -> Self:
         # A file, not a pipe: a chatty server can never fill a pipe and stall.
         self._log = tempfile.TemporaryFile(prefix="aipic-moto-")  # noqa: SIM115 - closed in stop()
-        self._process = subprocess.Popen(  # noqa: S603 - our interpreter, fixed argv
-            [sys.executable, "-m", "moto.server", "-H", LOOPBACK, "-p", str(self.port)],
+        command = [
+            sys.executable,
+            "-m",
+            "local.emulator",
+            "--host",
+            LOOPBACK,
+            "--port",
+            str(self.port),
+        ]
+        if self.lambda_runtime_url:
+            command += ["--lambda-runtime-url", self.lambda_runtime_url]
+        self._process = subprocess.Popen(  # noqa: S603 - our interpreter, our argv
+            command,
             stdin=subprocess.DEVNULL,
             stdout=self._log,
             stderr=subprocess.STDOUT,
@@ -109,7 +132,7 @@ class MotoServer:
         while time.monotonic() < deadline:
             if self._process.poll() is not None:
                 raise MotoServerError(
-                    f"moto's server exited (status {self._process.returncode}) before it "
+                    f"the emulator exited (status {self._process.returncode}) before it "
                     f"answered on {self.url}:\n{self.log_tail()}"
                 )
             try:
@@ -118,7 +141,7 @@ class MotoServer:
             except (urllib.error.URLError, ConnectionError, TimeoutError):
                 time.sleep(0.1)
         raise MotoServerError(
-            f"moto's server did not answer on {self.url} within {self._start_timeout:.0f}s"
+            f"the emulator did not answer on {self.url} within {self._start_timeout:.0f}s"
         )
 
     def log_tail(self, limit: int = 2000) -> str:

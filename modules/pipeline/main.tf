@@ -72,7 +72,7 @@ locals {
       memory_size = 512
       # Below the HTTP API's 30 s integration limit; Replicate retries a webhook that fails.
       timeout = 28
-      environment = {
+      environment = merge({
         PICS_TABLE_NAME                 = var.table_name
         PICS_BUCKET_NAME                = var.bucket_name
         WEBHOOK_SECRET_PARAMETER        = aws_ssm_parameter.secret["webhook_secret"].name
@@ -80,7 +80,12 @@ locals {
         MAX_IMAGE_BYTES                 = tostring(var.max_image_bytes)
         IMAGE_DOWNLOAD_DEADLINE_SECONDS = tostring(var.image_download_deadline_seconds)
         IMAGE_FETCH_ALLOW_LOOPBACK      = tostring(var.image_fetch_allow_loopback)
-      }
+        },
+        # Set only where it widens the handler's https-only default (a loopback stand-in).
+        {
+          for name, value in { ALLOWED_IMAGE_URL_SCHEMES = join(",", var.allowed_image_url_schemes) } :
+          name => value if var.allowed_image_url_schemes != tolist(["https"])
+      })
       statements = [
         {
           Sid      = "ReadWebhookSecret"

@@ -143,8 +143,9 @@ variable "replicate_api_url" {
   default     = "https://api.replicate.com/v1"
 
   validation {
-    condition     = can(regex("^https://[^/?#]+(/[^?#]*)?$", var.replicate_api_url))
-    error_message = "replicate_api_url must be an https URL without query or fragment."
+    # Plain http only to a loopback stand-in (terraform/environments/local).
+    condition     = can(regex("^(https://[^/?#]+|http://(127\\.0\\.0\\.1|localhost)(:[0-9]{1,5})?)(/[^?#]*)?$", var.replicate_api_url))
+    error_message = "replicate_api_url must be an https URL (http only to 127.0.0.1 or localhost) without query or fragment."
   }
 }
 
@@ -154,10 +155,11 @@ variable "image_host_allowlist" {
   default     = ["replicate.delivery"]
 
   validation {
+    # 127.0.0.1 and localhost are for a loopback stand-in (terraform/environments/local).
     condition = length(var.image_host_allowlist) > 0 && alltrue([
-      for host in var.image_host_allowlist : can(regex("^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\\.)+[a-z]{2,63}$", host))
+      for host in var.image_host_allowlist : can(regex("^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\\.)+[a-z]{2,63}$", host)) || contains(["127.0.0.1", "localhost"], host)
     ])
-    error_message = "image_host_allowlist must list at least one lowercase DNS host name (no scheme, port or path)."
+    error_message = "image_host_allowlist must list at least one lowercase DNS host name, 127.0.0.1 or localhost (no scheme, port or path)."
   }
 }
 
@@ -318,4 +320,20 @@ variable "image_fetch_allow_loopback" {
   type        = bool
   default     = false
   nullable    = false
+}
+
+variable "allowed_image_url_schemes" {
+  description = "URL schemes the webhook may download pictures over (ALLOWED_IMAGE_URL_SCHEMES). Only [\"https\"] for Replicate; \"http\" is for a loopback stand-in and needs an allow-list of loopback hosts only."
+  type        = list(string)
+  default     = ["https"]
+
+  validation {
+    condition     = length(var.allowed_image_url_schemes) > 0 && alltrue([for scheme in var.allowed_image_url_schemes : contains(["https", "http"], scheme)])
+    error_message = "allowed_image_url_schemes may list only \"https\" and \"http\", at least one."
+  }
+
+  validation {
+    condition     = !contains(var.allowed_image_url_schemes, "http") || alltrue([for host in var.image_host_allowlist : contains(["127.0.0.1", "localhost"], host)])
+    error_message = "allowed_image_url_schemes may include \"http\" only when image_host_allowlist lists loopback hosts only (127.0.0.1, localhost): pictures from anywhere else must come over https."
+  }
 }

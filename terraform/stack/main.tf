@@ -84,4 +84,7 @@ module "pipeline" {
   picture_deadline_minutes   = var.picture_deadline_minutes
   sweep_interval_minutes     = var.sweep_interval_minutes
   image_fetch_allow_loopback = var.image_fetch_allow_loopback
+  replicate_api_url          = var.replicate_api_url
+  image_host_allowlist       = var.image_host_allowlist
+  allowed_image_url_schemes  = var.allowed_image_url_schemes
 }

@@ -189,3 +189,22 @@ variable "image_fetch_allow_loopback" {
   default     = false
   nullable    = false
 }
+
+variable "replicate_api_url" {
+  description = "Base URL of the Replicate HTTP API (validated by modules/pipeline); the local environment points it at the loopback stand-in."
+  type        = string
+  default     = "https://api.replicate.com/v1"
+}
+
+variable "image_host_allowlist" {
+  description = "Hosts the webhook may download generated pictures from, each with its subdomains (validated by modules/pipeline)."
+  type        = list(string)
+  default     = ["replicate.delivery"]
+}
+
+variable "allowed_image_url_schemes" {
+  description = "URL schemes the webhook may download pictures over; [\"https\"] except for a loopback stand-in (validated by modules/pipeline)."
+  type        = list(string)
+  default     = ["https"]
+}
+

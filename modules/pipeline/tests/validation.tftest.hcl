@@ -232,3 +232,41 @@ run "rejects_a_zero_download_deadline" {
   }
   expect_failures = [var.image_download_deadline_seconds]
 }
+
+run "accepts_http_replicate_url_on_loopback" {
+  command = plan
+  variables {
+    replicate_api_url         = "http://127.0.0.1:8001/v1"
+    image_host_allowlist      = ["127.0.0.1"]
+    allowed_image_url_schemes = ["https", "http"]
+  }
+
+  assert {
+    condition     = aws_lambda_function.function["webhook"].environment[0].variables["ALLOWED_IMAGE_URL_SCHEMES"] == "https,http"
+    error_message = "ALLOWED_IMAGE_URL_SCHEMES must carry the configured schemes when they widen https."
+  }
+}
+
+run "rejects_http_replicate_url_off_loopback" {
+  command = plan
+  variables {
+    replicate_api_url = "http://10.0.0.1:8001/v1"
+  }
+  expect_failures = [var.replicate_api_url]
+}
+
+run "rejects_http_pictures_from_a_public_host" {
+  command = plan
+  variables {
+    allowed_image_url_schemes = ["https", "http"]
+  }
+  expect_failures = [var.allowed_image_url_schemes]
+}
+
+run "rejects_unknown_image_url_scheme" {
+  command = plan
+  variables {
+    allowed_image_url_schemes = ["ftp"]
+  }
+  expect_failures = [var.allowed_image_url_schemes]
+}

@@ -1,37 +1,37 @@
-# The part of an environment moto's server can hold: the data module (KMS key,
-# pics table with its stream, pictures bucket) and the two SecureString
-# parameters the Lambda functions read. Left out on purpose:
-# - modules/auth: moto answers the identity-pool roles attachment with a 500;
-# - modules/pipeline's Lambda triggers: with a stream mapping or an S3 -> Lambda
-#   notification moto tries to run the function in Docker and drops the records,
-#   so the demo (local/demo) delivers those events to the handlers itself;
-# - modules/api: moto has no AppSync data sources, functions or resolvers, so
-#   the demo runs the resolvers under Node (tests/support/appsync_executor.py).
+# local: the same terraform/stack as dev and prod, applied to the emulator
+# (python -m local.emulator). Only settings differ; each one that exists for the
+# emulator says why.
 
-module "data" {
-  source = "../../../modules/data"
-
-  name_prefix = var.name_prefix
-  # Throw-away: everything lives only as long as the emulator.
-  table_deletion_protection = false
-  bucket_force_destroy      = true
-  kms_deletion_window_days  = 7
+locals {
+  # build.py output (make build), as dev and prod read it.
+  dist_dir = "${path.root}/../../../dist"
 }
 
-# Same names as modules/pipeline's parameters. Unlike there, Terraform holds
-# the values: they are the local stand-in's fake token and secret.
-resource "aws_ssm_parameter" "replicate_api_token" {
-  name        = "/${var.name_prefix}/replicate/api-token"
-  description = "Replicate API token (local stand-in's fake token)"
-  type        = "SecureString"
-  key_id      = module.data.kms_key_arn
-  value       = var.replicate_api_token
-}
+module "stack" {
+  source = "../../stack"
 
-resource "aws_ssm_parameter" "webhook_secret" {
-  name        = "/${var.name_prefix}/replicate/webhook-secret"
-  description = "Replicate webhook signing secret (local, throw-away)"
-  type        = "SecureString"
-  key_id      = module.data.kms_key_arn
-  value       = var.webhook_secret
+  name_prefix        = var.name_prefix
+  artifacts_dir      = local.dist_dir
+  artifacts_manifest = jsondecode(file("${local.dist_dir}/manifest.json"))
+
+  # Throw-away: `terraform destroy` removes everything.
+  deletion_protection                = false
+  noncurrent_version_expiration_days = 7
+  kms_deletion_window_days           = 7
+  password_minimum_length            = 12
+  # Tests and the demo sign users in with admin-initiate-auth.
+  admin_password_auth_enabled = true
+  log_retention_days          = 365
+  function_log_level          = "INFO"
+  reserved_concurrency        = { generate = 5, webhook = 5, on_upload = 2, publish = 2 }
+  webhook_throttling          = { burst_limit = 10, rate_limit = 5 }
+  daily_picture_quota         = var.daily_picture_quota
+  replicate_model_version     = var.replicate_model_version
+
+  # The local Replicate stand-in (local/replicate) instead of api.replicate.com:
+  # plain http on loopback, its pictures served from the same host.
+  replicate_api_url          = var.replicate_api_url
+  image_host_allowlist       = var.image_host_allowlist
+  allowed_image_url_schemes  = ["https", "http"]
+  image_fetch_allow_loopback = true
 }

@@ -1,10 +1,10 @@
-variable "moto_endpoint" {
-  description = "URL of the moto server every AWS call goes to, e.g. http://127.0.0.1:5000. Only loopback hosts are accepted: this root must never reach a real endpoint."
+variable "emulator_url" {
+  description = "URL of the emulator every AWS call goes to (python -m local.emulator), e.g. http://127.0.0.1:5000. Only loopback hosts are accepted: this root must never reach a real endpoint."
   type        = string
 
   validation {
-    condition     = can(regex("^http://(127\\.0\\.0\\.1|localhost):[0-9]{1,5}$", var.moto_endpoint))
-    error_message = "moto_endpoint must be http://127.0.0.1:<port> or http://localhost:<port>."
+    condition     = can(regex("^http://(127\\.0\\.0\\.1|localhost):[0-9]{1,5}$", var.emulator_url))
+    error_message = "emulator_url must be http://127.0.0.1:<port> or http://localhost:<port>."
   }
 }
 
@@ -18,31 +18,32 @@ variable "name_prefix" {
   description = "Prefix of every resource name."
   type        = string
   default     = "aipic-local"
+}
+
+variable "replicate_api_url" {
+  description = "Base URL of the local Replicate stand-in's API, e.g. http://127.0.0.1:8001/v1 (REPLICATE_API_URL of the generate function)."
+  type        = string
 
   validation {
-    condition     = can(regex("^[a-z][a-z0-9-]{1,28}[a-z0-9]$", var.name_prefix))
-    error_message = "name_prefix must be 3-30 characters of lowercase letters, digits and hyphens, start with a letter and end with a letter or digit."
+    condition     = can(regex("^http://(127\\.0\\.0\\.1|localhost):[0-9]{1,5}(/[^?#]*)?$", var.replicate_api_url))
+    error_message = "replicate_api_url must be an http URL on 127.0.0.1 or localhost (the local stand-in)."
   }
 }
 
-variable "replicate_api_token" {
-  description = "Value of the Replicate token parameter. Locally only a stand-in's fake token: real environments never pass secrets through Terraform."
-  type        = string
-  sensitive   = true
-
-  validation {
-    condition     = length(var.replicate_api_token) > 0
-    error_message = "replicate_api_token must not be empty."
-  }
+variable "image_host_allowlist" {
+  description = "Hosts the webhook may download pictures from: the stand-in's file host (IMAGE_HOST_ALLOWLIST)."
+  type        = list(string)
+  default     = ["127.0.0.1"]
 }
 
-variable "webhook_secret" {
-  description = "Value of the webhook signing secret parameter, in Replicate's whsec_<base64> form. Locally a throw-away secret the stand-in signs with."
+variable "replicate_model_version" {
+  description = "Model version id the generate function asks for (the stand-in accepts its own, local/replicate/standin.py MODEL_VERSION)."
   type        = string
-  sensitive   = true
+  default     = "39ed52f2a78e934b3ba6e2a89f5b1c712de7dfea535525255b1aa35c5565e08b"
+}
 
-  validation {
-    condition     = can(regex("^whsec_[A-Za-z0-9+/]+={0,2}$", var.webhook_secret))
-    error_message = "webhook_secret must look like whsec_<base64>."
-  }
+variable "daily_picture_quota" {
+  description = "Pictures one user may create per UTC day."
+  type        = number
+  default     = 25
 }

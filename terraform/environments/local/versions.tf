@@ -8,7 +8,7 @@ terraform {
     }
   }
 
-  # State stays local and throw-away: the demo passes -state=<its temp dir>,
-  # because the emulator it describes lives only as long as the demo.
+  # State stays local and throw-away (local.terraform passes -state=<path>):
+  # the emulator it describes keeps nothing on disk.
   backend "local" {}
 }

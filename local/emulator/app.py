@@ -1,0 +1,79 @@
+"""The emulator's WSGI application: moto's, patched, plus the ``/_local/`` routes.
+
+Serves as ``python -m moto.server`` does (moto/server.py): moto's
+``DomainDispatcherApplication`` over ``create_backend_app``, run by werkzeug's threaded
+server with moto's request handler. Requests under ``/_local/`` are the emulator's own:
+
+- ``GET /_local/lambda/invocations``: the invocations moto performed (JSON list);
+  ``DELETE`` clears it (see ``patches.lambda_invocations``);
+- ``GET /_local/patches``: what the patches hook (JSON list).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from local.emulator import patches
+from local.emulator.patches.lambda_invocations import INVOCATIONS
+
+LOCAL_PREFIX = "/_local/"
+StartResponse = Callable[..., Any]
+WsgiApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
+
+
+def _json(start_response: StartResponse, status: str, value: object) -> list[bytes]:
+    body = json.dumps(value, default=str).encode()
+    start_response(
+        status, [("Content-Type", "application/json"), ("Content-Length", str(len(body)))]
+    )
+    return [body]
+
+
+class EmulatorApp:
+    """Routes ``/_local/`` itself and everything else to moto."""
+
+    def __init__(self, moto_app: WsgiApp) -> None:
+        self._moto_app = moto_app
+
+    def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        path = str(environ.get("PATH_INFO", ""))
+        if not path.startswith(LOCAL_PREFIX):
+            return self._moto_app(environ, start_response)
+        method = environ.get("REQUEST_METHOD", "GET")
+        if path == "/_local/lambda/invocations" and method == "GET":
+            return _json(start_response, "200 OK", INVOCATIONS.entries())
+        if path == "/_local/lambda/invocations" and method == "DELETE":
+            INVOCATIONS.clear()
+            return _json(start_response, "200 OK", [])
+        if path == "/_local/patches" and method == "GET":
+            return _json(start_response, "200 OK", patches.HOOKED)
+        return _json(start_response, "404 Not Found", {"message": f"no route {method} {path}"})
+
+
+def create_app(*, lambda_runtime_url: str | None) -> EmulatorApp:
+    """Patch moto (once per process) and build the application."""
+    patches.apply_all(lambda_runtime_url=lambda_runtime_url)
+    from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
+
+    moto_app = DomainDispatcherApplication(create_backend_app)
+    moto_app.debug = True  # type: ignore[attr-defined]  # as moto.server sets it
+    return EmulatorApp(moto_app)
+
+
+def serve(host: str, port: int, *, lambda_runtime_url: str | None) -> None:
+    """Serve until SIGTERM/SIGINT (both end the process cleanly, as in moto.server)."""
+    import os
+    import signal
+    import sys
+
+    from moto.moto_server.werkzeug_app import MotoRequestHandler
+    from werkzeug.serving import run_simple
+
+    # moto builds URLs back to itself (e.g. SQS queue URLs) from MOTO_PORT.
+    os.environ.setdefault("MOTO_PORT", str(port))
+    app = create_app(lambda_runtime_url=lambda_runtime_url)
+    for signal_number in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signal_number, lambda *_: sys.exit(0))
+    run_simple(host, port, app, threaded=True, request_handler=MotoRequestHandler)

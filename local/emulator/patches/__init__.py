@@ -1,0 +1,38 @@
+"""What the launcher adds to moto 5.2.5 (pinned in requirements-dev.txt), one module per
+service; each module's docstring says what moto lacks and which moto methods it hooks.
+
+| module | moto lacks |
+| --- | --- |
+| ``appsync`` | data sources, functions, resolvers; AppSync-shaped ids, uris, settings, SDL |
+| ``cognito_identity`` | SetIdentityPoolRoles, SetPrincipalTagAttributeMap (+ Get*) |
+| ``lambda_invocations`` | invoking without Docker: forwards to the function runtime |
+| ``s3_bucket_policy`` | conditions in bucket policies (the TLS-only statement) |
+
+Never edits moto's installed files: the patches replace or add attributes in this process.
+"""
+
+from __future__ import annotations
+
+import threading
+
+from local.emulator.patches import appsync, cognito_identity, lambda_invocations, s3_bucket_policy
+from local.emulator.patches._hooks import HOOKED, MotoChangedError
+
+__all__ = ["HOOKED", "MotoChangedError", "apply_all"]
+
+_applied: dict[str, str | None] = {}
+_lock = threading.Lock()
+
+
+def apply_all(*, lambda_runtime_url: str | None) -> None:
+    """Apply every patch once per process (again with the same settings is a no-op)."""
+    with _lock:
+        if _applied:
+            if _applied.get("lambda_runtime_url") != lambda_runtime_url:
+                raise RuntimeError("the patches are applied already, with another runtime URL")
+            return
+        appsync.apply()
+        cognito_identity.apply()
+        lambda_invocations.apply(lambda_runtime_url)
+        s3_bucket_policy.apply()
+        _applied["lambda_runtime_url"] = lambda_runtime_url
