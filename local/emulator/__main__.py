@@ -36,6 +36,12 @@ def _arguments(argv: Sequence[str] | None) -> argparse.Namespace:
         help="function runtime every Lambda invocation is forwarded to (Lambda's Invoke "
         "wire call); without it invocations are only recorded at /_local/lambda/invocations",
     )
+    parser.add_argument(
+        "--appsync-origin",
+        default=None,
+        help="origin of the local AppSync endpoint (http://127.0.0.1:PORT): every GraphQL API "
+        "reports it as its GRAPHQL and REALTIME uris",
+    )
     arguments = parser.parse_args(argv)
     if not _loopback(arguments.host):
         parser.error(f"--host must be a loopback address, got {arguments.host!r}")
@@ -46,12 +52,22 @@ def _arguments(argv: Sequence[str] | None) -> argparse.Namespace:
         parts = urlsplit(url)
         if parts.scheme not in ("http", "https") or not _loopback(parts.hostname or ""):
             parser.error(f"--lambda-runtime-url must be http(s) on a loopback host, got {url!r}")
+    origin = arguments.appsync_origin
+    if origin is not None:
+        parts = urlsplit(origin)
+        if parts.scheme not in ("http", "https") or not _loopback(parts.hostname or ""):
+            parser.error(f"--appsync-origin must be http(s) on a loopback host, got {origin!r}")
     return arguments
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     arguments = _arguments(argv)
-    serve(arguments.host, arguments.port, lambda_runtime_url=arguments.lambda_runtime_url)
+    serve(
+        arguments.host,
+        arguments.port,
+        lambda_runtime_url=arguments.lambda_runtime_url,
+        appsync_origin=arguments.appsync_origin,
+    )
     return 0
 
 

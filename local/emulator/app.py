@@ -52,9 +52,9 @@ class EmulatorApp:
         return _json(start_response, "404 Not Found", {"message": f"no route {method} {path}"})
 
 
-def create_app(*, lambda_runtime_url: str | None) -> EmulatorApp:
+def create_app(*, lambda_runtime_url: str | None, appsync_origin: str | None = None) -> EmulatorApp:
     """Patch moto (once per process) and build the application."""
-    patches.apply_all(lambda_runtime_url=lambda_runtime_url)
+    patches.apply_all(lambda_runtime_url=lambda_runtime_url, appsync_origin=appsync_origin)
     from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 
     moto_app = DomainDispatcherApplication(create_backend_app)
@@ -62,7 +62,9 @@ def create_app(*, lambda_runtime_url: str | None) -> EmulatorApp:
     return EmulatorApp(moto_app)
 
 
-def serve(host: str, port: int, *, lambda_runtime_url: str | None) -> None:
+def serve(
+    host: str, port: int, *, lambda_runtime_url: str | None, appsync_origin: str | None = None
+) -> None:
     """Serve until SIGTERM/SIGINT (both end the process cleanly, as in moto.server)."""
     import os
     import signal
@@ -73,7 +75,7 @@ def serve(host: str, port: int, *, lambda_runtime_url: str | None) -> None:
 
     # moto builds URLs back to itself (e.g. SQS queue URLs) from MOTO_PORT.
     os.environ.setdefault("MOTO_PORT", str(port))
-    app = create_app(lambda_runtime_url=lambda_runtime_url)
+    app = create_app(lambda_runtime_url=lambda_runtime_url, appsync_origin=appsync_origin)
     for signal_number in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signal_number, lambda *_: sys.exit(0))
     run_simple(host, port, app, threaded=True, request_handler=MotoRequestHandler)

@@ -78,11 +78,13 @@ class MotoServer:
         *,
         start_timeout: float = 30.0,
         lambda_runtime_url: str | None = None,
+        appsync_origin: str | None = None,
     ) -> None:
         if port is not None:
             ensure_port_free(port)
         self.port = port or free_port()
         self.lambda_runtime_url = lambda_runtime_url
+        self.appsync_origin = appsync_origin
         self._start_timeout = start_timeout
         self._log: IO[bytes] | None = None
         self._process: subprocess.Popen[bytes] | None = None
@@ -109,6 +111,8 @@ class MotoServer:
         ]
         if self.lambda_runtime_url:
             command += ["--lambda-runtime-url", self.lambda_runtime_url]
+        if self.appsync_origin:
+            command += ["--appsync-origin", self.appsync_origin]
         self._process = subprocess.Popen(  # noqa: S603 - our interpreter, our argv
             command,
             stdin=subprocess.DEVNULL,

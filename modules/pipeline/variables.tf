@@ -112,8 +112,9 @@ variable "graphql_url" {
   type        = string
 
   validation {
-    condition     = can(regex("^https://[^/?#]+/graphql$", var.graphql_url))
-    error_message = "graphql_url must be an https URL ending in /graphql."
+    # Plain http only to a loopback host: the local stack's AppSync endpoint.
+    condition     = can(regex("^(https://[^/?#]+|http://(127\\.0\\.0\\.1|localhost):[0-9]{1,5})/graphql$", var.graphql_url))
+    error_message = "graphql_url must be an https URL ending in /graphql (http only on 127.0.0.1 or localhost)."
   }
 }
 

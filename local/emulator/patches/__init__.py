@@ -24,14 +24,14 @@ _applied: dict[str, str | None] = {}
 _lock = threading.Lock()
 
 
-def apply_all(*, lambda_runtime_url: str | None) -> None:
+def apply_all(*, lambda_runtime_url: str | None, appsync_origin: str | None = None) -> None:
     """Apply every patch once per process (again with the same settings is a no-op)."""
     with _lock:
         if _applied:
             if _applied.get("lambda_runtime_url") != lambda_runtime_url:
                 raise RuntimeError("the patches are applied already, with another runtime URL")
             return
-        appsync.apply()
+        appsync.apply(appsync_origin)
         cognito_identity.apply()
         lambda_invocations.apply(lambda_runtime_url)
         s3_bucket_policy.apply()

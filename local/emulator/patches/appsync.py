@@ -390,8 +390,22 @@ RESPONSE_METHODS = {
 # ---------------------------------------------------------------- the API itself
 
 
+# Where the local AppSync endpoint (local/appsync) serves the API, when one does: then the
+# API reports that endpoint as its uris, as AppSync reports its own, so whatever Terraform
+# wires from them (the publish function's APPSYNC_GRAPHQL_URL) reaches it.
+_local_origin: list[str] = []
+
+
 def endpoints(api_id: str, region: str) -> tuple[dict[str, str], dict[str, str]]:
     """(``uris``, ``dns``) of an AppSync GraphQL API."""
+    if _local_origin:
+        origin = _local_origin[0]
+        host = origin.split("://", 1)[1]
+        realtime = origin.replace("https://", "wss://").replace("http://", "ws://")
+        return (
+            {"GRAPHQL": f"{origin}/graphql", "REALTIME": f"{realtime}/graphql"},
+            {"GRAPHQL": host, "REALTIME": host},
+        )
     dns = {
         "GRAPHQL": f"{api_id}.appsync-api.{region}.amazonaws.com",
         "REALTIME": f"{api_id}.appsync-realtime-api.{region}.amazonaws.com",
@@ -478,7 +492,9 @@ def _appsync_id_factory() -> Callable[..., None]:
     return __init__
 
 
-def apply() -> None:
+def apply(local_origin: str | None = None) -> None:
+    if local_origin:
+        _local_origin.append(local_origin.rstrip("/"))
     for path, handler in URL_PATHS.items():
         if path in urls.url_paths:
             raise RuntimeError(f"moto.appsync.urls already routes {path}: review the patch")

@@ -270,3 +270,23 @@ run "rejects_unknown_image_url_scheme" {
   }
   expect_failures = [var.allowed_image_url_schemes]
 }
+
+run "accepts_a_loopback_http_graphql_url" {
+  command = plan
+  variables {
+    graphql_url = "http://127.0.0.1:4001/graphql"
+  }
+
+  assert {
+    condition     = aws_lambda_function.function["publish"].environment[0].variables["APPSYNC_GRAPHQL_URL"] == "http://127.0.0.1:4001/graphql"
+    error_message = "The local AppSync endpoint's URL must reach the publish function."
+  }
+}
+
+run "rejects_an_http_graphql_url_off_loopback" {
+  command = plan
+  variables {
+    graphql_url = "http://abcdefghijklmnopqrstuvwxyz.appsync-api.eu-west-1.amazonaws.com/graphql"
+  }
+  expect_failures = [var.graphql_url]
+}
