@@ -42,7 +42,7 @@ locals {
       timeout     = 90
       environment = {
         PICS_TABLE_NAME               = var.table_name
-        REPLICATE_API_TOKEN_PARAMETER = aws_ssm_parameter.secret["replicate_api_token"].name
+        REPLICATE_API_TOKEN_PARAMETER = module.secure_parameters.names["replicate_api_token"]
         REPLICATE_MODEL_VERSION       = var.replicate_model_version
         REPLICATE_API_URL             = var.replicate_api_url
         REPLICATE_MAX_ATTEMPTS        = tostring(local.replicate_max_attempts)
@@ -74,7 +74,7 @@ locals {
       environment = {
         PICS_TABLE_NAME          = var.table_name
         PICS_BUCKET_NAME         = var.bucket_name
-        WEBHOOK_SECRET_PARAMETER = aws_ssm_parameter.secret["webhook_secret"].name
+        WEBHOOK_SECRET_PARAMETER = module.secure_parameters.names["webhook_secret"]
         IMAGE_HOST_ALLOWLIST     = join(",", var.image_host_allowlist)
         MAX_IMAGE_BYTES          = tostring(var.max_image_bytes)
       }
