@@ -331,7 +331,7 @@ run "iam_policies_are_least_privilege" {
       {
         Sid      = "ReadPicsStream"
         Effect   = "Allow"
-        Action   = ["dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator", "dynamodb:ListStreams"]
+        Action   = ["dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator"]
         Resource = ["arn:aws:dynamodb:eu-west-1:123456789012:table/aipic-test-pics/stream/2025-11-26T04:12:00.000"]
       },
       {
@@ -396,6 +396,20 @@ run "iam_policies_are_least_privilege" {
       ]
     ]))
     error_message = "Only the X-Ray statement (which supports no resource-level permissions) may use Resource \"*\"."
+  }
+
+  # Actions that support no resource-level permissions match only Resource "*":
+  # granted on an ARN they do nothing and only mislead a reader.
+  assert {
+    condition = alltrue(flatten([
+      for policy in aws_iam_role_policy.function : [
+        for statement in jsondecode(policy.policy).Statement : [
+          for action in statement.Action :
+          statement.Resource == ["*"] if contains(["dynamodb:ListStreams", "dynamodb:ListTables", "xray:PutTraceSegments", "xray:PutTelemetryRecords", "sqs:ListQueues", "ssm:DescribeParameters"], action)
+        ]
+      ]
+    ]))
+    error_message = "An action without resource-level permissions (e.g. dynamodb:ListStreams) must not be granted on a resource ARN, where it has no effect."
   }
 
   assert {
