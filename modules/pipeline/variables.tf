@@ -259,3 +259,14 @@ variable "tracing_mode" {
     error_message = "tracing_mode must be \"Active\" or \"PassThrough\"."
   }
 }
+
+variable "prediction_rate_alarm_threshold" {
+  description = "Generate invocations (Replicate predictions started) per 5 minutes above which the prediction-rate alarm notifies alarm_actions."
+  type        = number
+  default     = 100
+
+  validation {
+    condition     = var.prediction_rate_alarm_threshold >= 1 && floor(var.prediction_rate_alarm_threshold) == var.prediction_rate_alarm_threshold
+    error_message = "prediction_rate_alarm_threshold must be a whole number of at least 1."
+  }
+}

@@ -497,6 +497,33 @@ run "asynchronous_failures_end_in_alarmed_queues" {
   }
 }
 
+run "prediction_rate_alarm_notifies_the_alarm_actions" {
+  command = apply
+
+  variables {
+    alarm_actions                   = ["arn:aws:sns:eu-west-1:123456789012:aipic-test-alerts"]
+    prediction_rate_alarm_threshold = 40
+  }
+
+  assert {
+    condition = (
+      aws_cloudwatch_metric_alarm.prediction_rate.alarm_name == "aipic-test-generate-prediction-rate-high" &&
+      aws_cloudwatch_metric_alarm.prediction_rate.namespace == "AWS/Lambda" &&
+      aws_cloudwatch_metric_alarm.prediction_rate.metric_name == "Invocations" &&
+      aws_cloudwatch_metric_alarm.prediction_rate.dimensions == tomap({ FunctionName = "aipic-test-generate" }) &&
+      aws_cloudwatch_metric_alarm.prediction_rate.statistic == "Sum" &&
+      aws_cloudwatch_metric_alarm.prediction_rate.period == 300 &&
+      aws_cloudwatch_metric_alarm.prediction_rate.evaluation_periods == 1 &&
+      aws_cloudwatch_metric_alarm.prediction_rate.comparison_operator == "GreaterThanThreshold" &&
+      aws_cloudwatch_metric_alarm.prediction_rate.threshold == 40 &&
+      aws_cloudwatch_metric_alarm.prediction_rate.treat_missing_data == "notBreaching" &&
+      aws_cloudwatch_metric_alarm.prediction_rate.alarm_actions == toset(["arn:aws:sns:eu-west-1:123456789012:aipic-test-alerts"]) &&
+      aws_cloudwatch_metric_alarm.prediction_rate.ok_actions == toset(["arn:aws:sns:eu-west-1:123456789012:aipic-test-alerts"])
+    )
+    error_message = "The prediction-rate alarm must fire on more than prediction_rate_alarm_threshold generate invocations per 5 minutes and notify alarm_actions."
+  }
+}
+
 run "stream_mapping_retries_records_boundedly" {
   command = apply
 
