@@ -33,9 +33,17 @@ module "auth" {
   bucket_arn                  = module.data.bucket_arn
   kms_key_arn                 = module.data.kms_key_arn
   deletion_protection         = var.deletion_protection
-  mfa_configuration           = "OPTIONAL"
+  mfa_configuration           = var.mfa_configuration
   password_minimum_length     = var.password_minimum_length
   admin_password_auth_enabled = var.admin_password_auth_enabled
+  threat_protection_mode      = var.threat_protection_mode
+  ses_email                   = var.ses_email
+  sign_up_policy              = var.sign_up_policy
+  sign_up_email_domains       = var.sign_up_email_domains
+  # The pre sign-up trigger's code (used with the email-domain allow-list only).
+  functions_artifact = local.artifacts.functions
+  architecture       = var.artifacts_manifest.architecture
+  log_retention_days = var.log_retention_days
 }
 
 module "api" {
@@ -52,6 +60,7 @@ module "api" {
   kms_key_arn           = module.data.kms_key_arn
   generate_function_arn = module.pipeline.generate_function_arn
   daily_picture_quota   = var.daily_picture_quota
+  daily_picture_ceiling = var.daily_picture_ceiling
   xray_enabled          = true
   log_retention_days    = var.log_retention_days
   field_log_level       = "ERROR"
@@ -79,4 +88,6 @@ module "pipeline" {
   alarm_actions           = var.alarm_actions
   reserved_concurrency    = var.reserved_concurrency
   webhook_throttling      = var.webhook_throttling
+
+  prediction_rate_alarm_threshold = var.prediction_rate_alarm_threshold
 }
