@@ -195,7 +195,7 @@ variable "log_retention_days" {
 }
 
 variable "reserved_concurrency" {
-  description = "Reserved concurrent executions per function: caps what one function (and the Replicate bill behind generate) can consume; -1 means unreserved."
+  description = "Reserved concurrent executions per function: caps what one function can take from the account's pool (not the Replicate bill: predictions run on Replicate after generate returns; modules/api's daily_picture_ceiling bounds that); -1 means unreserved."
   type = object({
     generate  = number
     webhook   = number

@@ -106,7 +106,7 @@ variable "function_log_level" {
 }
 
 variable "reserved_concurrency" {
-  description = "Reserved concurrent executions per function: caps what one environment can spend and protects the account's other functions."
+  description = "Reserved concurrent executions per function: protects the account's other functions (the Replicate bill is bounded by daily_picture_ceiling, not by concurrency)."
   type = object({
     generate  = number
     webhook   = number
