@@ -262,3 +262,20 @@ def sweeper_settings() -> SweeperSettings:
 @cached
 def publish_settings() -> PublishSettings:
     return load_publish_settings(os.environ)
+
+
+@dataclass(frozen=True)
+class SignUpSettings:
+    allowed_email_domains: tuple[str, ...]
+
+
+def load_sign_up_settings(env: Mapping[str, str]) -> SignUpSettings:
+    domains = _csv(env, "ALLOWED_EMAIL_DOMAINS", ())
+    if not domains:
+        raise SettingsError("environment variable ALLOWED_EMAIL_DOMAINS is required but not set")
+    return SignUpSettings(allowed_email_domains=tuple(d.rstrip(".") for d in domains))
+
+
+@cached
+def sign_up_settings() -> SignUpSettings:
+    return load_sign_up_settings(os.environ)

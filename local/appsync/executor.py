@@ -46,8 +46,10 @@ RESOLVERS_DIR = REPO_ROOT / "modules" / "api" / "resolvers"
 HARNESS = Path(__file__).resolve().parent / "harness.mjs"
 OWNER_INDEX_NAME = "byOwner"
 
-# The line modules/api rewrites with var.daily_picture_quota (same pattern as its replace()).
+# The lines modules/api rewrites with var.daily_picture_quota and var.daily_picture_ceiling
+# (same patterns as its replace()), both in one file.
 DAILY_QUOTA_PATTERN = re.compile(r"const DAILY_PICTURE_QUOTA = \d+;")
+DAILY_CEILING_PATTERN = re.compile(r"const DAILY_PICTURE_CEILING = \d+;")
 DAILY_QUOTA_FILE = "createAIPic.js"
 
 Json = Any
@@ -99,6 +101,7 @@ RESOLVERS: dict[str, Resolver] = {
             functions=(
                 PipelineFunction("validatePrompt.js", DataSource.NONE),
                 PipelineFunction("enforceQuota.js", DataSource.DYNAMODB),
+                PipelineFunction("enforceGlobalCeiling.js", DataSource.DYNAMODB),
                 PipelineFunction("putPic.js", DataSource.DYNAMODB),
                 PipelineFunction("invokeGenerate.js", DataSource.LAMBDA),
             ),
@@ -623,26 +626,40 @@ def _filter_matches(rule: Mapping[str, Json], event: Mapping[str, Json]) -> bool
 # --- resolvers with a substituted quota (what modules/api deploys) ---
 
 
+def _substitute_limit(source: str, pattern: re.Pattern[str], value: int) -> str:
+    if len(pattern.findall(source)) != 1:
+        raise ValueError(f"{DAILY_QUOTA_FILE} must hold exactly one `{pattern.pattern}` line")
+    name = pattern.pattern.split(" = ", 1)[0]
+    return pattern.sub(f"{name} = {int(value)};", source)
+
+
 def substitute_daily_quota(source: str, daily_picture_quota: int) -> str:
     """createAIPic.js as modules/api deploys it with var.daily_picture_quota."""
-    if len(DAILY_QUOTA_PATTERN.findall(source)) != 1:
-        raise ValueError(
-            f"{DAILY_QUOTA_FILE} must hold exactly one `{DAILY_QUOTA_PATTERN.pattern}` line"
-        )
-    return DAILY_QUOTA_PATTERN.sub(
-        f"const DAILY_PICTURE_QUOTA = {int(daily_picture_quota)};", source
-    )
+    return _substitute_limit(source, DAILY_QUOTA_PATTERN, daily_picture_quota)
+
+
+def substitute_daily_ceiling(source: str, daily_picture_ceiling: int) -> str:
+    """createAIPic.js as modules/api deploys it with var.daily_picture_ceiling."""
+    return _substitute_limit(source, DAILY_CEILING_PATTERN, daily_picture_ceiling)
 
 
 def stage_resolvers(
-    target_dir: Path, daily_picture_quota: int, source_dir: Path | str = RESOLVERS_DIR
+    target_dir: Path,
+    daily_picture_quota: int | None,
+    source_dir: Path | str = RESOLVERS_DIR,
+    *,
+    daily_picture_ceiling: int | None = None,
 ) -> Path:
-    """Copy the resolvers into target_dir with the quota substituted; returns target_dir."""
+    """Copy the resolvers into target_dir with the given limits substituted (None keeps
+    the file's value); returns target_dir."""
     target_dir.mkdir(parents=True, exist_ok=True)
     for source in Path(source_dir).glob("*.js"):
         text = source.read_text(encoding="utf-8")
         if source.name == DAILY_QUOTA_FILE:
-            text = substitute_daily_quota(text, daily_picture_quota)
+            if daily_picture_quota is not None:
+                text = substitute_daily_quota(text, daily_picture_quota)
+            if daily_picture_ceiling is not None:
+                text = substitute_daily_ceiling(text, daily_picture_ceiling)
         (target_dir / source.name).write_text(text, encoding="utf-8")
     return target_dir
 
@@ -658,6 +675,7 @@ class AppSyncExecutor:
     clock: epoch seconds (time.time by default) for util.time.*.
     id_factory: source of util.autoId() values (random UUIDs by default).
     daily_picture_quota: deploy-time quota substitution, as modules/api does it.
+    daily_picture_ceiling: the same for the ceiling across all users.
     """
 
     def __init__(
@@ -672,14 +690,18 @@ class AppSyncExecutor:
         id_factory: Callable[[], str] | None = None,
         daily_picture_quota: int | None = None,
         env: Mapping[str, str] | None = None,
+        daily_picture_ceiling: int | None = None,
     ) -> None:
         self._dynamodb = DynamoDbDataSource(dynamodb_client, table_name)
         self._lambda_invoker = lambda_invoker
         self._staging: tempfile.TemporaryDirectory[str] | None = None
-        if daily_picture_quota is not None:
+        if daily_picture_quota is not None or daily_picture_ceiling is not None:
             self._staging = tempfile.TemporaryDirectory(prefix="aipic-resolvers-")
             resolvers_dir = stage_resolvers(
-                Path(self._staging.name), daily_picture_quota, resolvers_dir
+                Path(self._staging.name),
+                daily_picture_quota,
+                resolvers_dir,
+                daily_picture_ceiling=daily_picture_ceiling,
             )
         self._resolvers_dir = Path(resolvers_dir)
         self._owns_runtime = runtime is None

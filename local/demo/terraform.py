@@ -206,9 +206,11 @@ class LocalTerraform:
 
 
 def _configuration_digest() -> str:
-    """sha256 over the local root's and the modules' Terraform files (names and contents)."""
+    """sha256 over the local root's and the modules' Terraform files (names and contents),
+    nested modules (modules/<name>/modules/<name>) included."""
     digest = hashlib.sha256()
-    for path in sorted([*LOCAL_ROOT.glob("*.tf"), *MODULES_DIR.glob("*/*.tf")]):
+    module_files = [p for p in MODULES_DIR.rglob("*.tf") if ".terraform" not in p.parts]
+    for path in sorted([*LOCAL_ROOT.glob("*.tf"), *module_files]):
         digest.update(str(path.relative_to(REPO_ROOT)).encode() + b"\0" + path.read_bytes())
     return digest.hexdigest()
 

@@ -10,14 +10,20 @@ locals {
   schema_path   = coalesce(var.schema_path, "${path.module}/../../schema.graphql")
   resolvers_dir = coalesce(var.resolvers_dir, "${path.module}/resolvers")
 
-  # createAIPic.js carries the quota as one literal line; the module substitutes
-  # the configured value so the resolver code stays plain, lintable JavaScript.
+  # createAIPic.js carries each daily limit as one literal line; the module
+  # substitutes the configured values so the resolver code stays plain,
+  # lintable JavaScript.
   quota_pattern            = "const DAILY_PICTURE_QUOTA = \\d+;"
+  ceiling_pattern          = "const DAILY_PICTURE_CEILING = \\d+;"
   create_pic_code_template = file("${local.resolvers_dir}/createAIPic.js")
   create_pic_code = replace(
-    local.create_pic_code_template,
-    "/${local.quota_pattern}/",
-    "const DAILY_PICTURE_QUOTA = ${var.daily_picture_quota};",
+    replace(
+      local.create_pic_code_template,
+      "/${local.quota_pattern}/",
+      "const DAILY_PICTURE_QUOTA = ${var.daily_picture_quota};",
+    ),
+    "/${local.ceiling_pattern}/",
+    "const DAILY_PICTURE_CEILING = ${var.daily_picture_ceiling};",
   )
 
   js_runtime = { name = "APPSYNC_JS", runtime_version = "1.0.0" }
@@ -26,6 +32,8 @@ locals {
   create_pic_steps = [
     { name = "validatePrompt", data_source = "none" },
     { name = "enforceQuota", data_source = "pics" },
+    # After the per-user quota: an over-quota caller never reaches the shared counter.
+    { name = "enforceGlobalCeiling", data_source = "pics" },
     { name = "putPic", data_source = "pics" },
     { name = "invokeGenerate", data_source = "generate" },
   ]
@@ -63,7 +71,7 @@ locals {
 # ---------------------------------------------------------------- the API
 
 resource "aws_appsync_graphql_api" "this" {
-  # checkov:skip=CKV2_AWS_33:WAF is optional (input waf_web_acl_arn): every operation already needs a Cognito user or IAM signature and createAIPic is bounded by the per-user daily quota; a web ACL costs money per month and is left to the operator.
+  # checkov:skip=CKV2_AWS_33:WAF is optional (input waf_web_acl_arn): every operation needs a Cognito user (sign-up policy: var.sign_up_policy of modules/auth) or an IAM signature, and createAIPic's spend is bounded per user (daily_picture_quota) and across all users (daily_picture_ceiling, atomic in the pipeline), so scripted accounts cannot raise the bill; rate limiting per IP is the operator's choice of a paid web ACL.
   # checkov:skip=CKV2_AWS_78:No web ACL is attached by default (see CKV2_AWS_33); an operator-supplied ACL's rule groups are the operator's choice, and nothing behind this API runs Java (APPSYNC_JS resolvers, Python Lambda), so Log4j rules protect nothing here.
   name                = "${var.name_prefix}-api"
   authentication_type = "AMAZON_COGNITO_USER_POOLS"
@@ -148,7 +156,7 @@ resource "aws_iam_role_policy" "pics_data_source" {
     Version = "2012-10-17"
     Statement = [
       {
-        # enforceQuota (UpdateItem on the quota counter), putPic (PutItem).
+        # enforceQuota and enforceGlobalCeiling (UpdateItem on the counters), putPic (PutItem).
         Sid      = "WritePicItems"
         Effect   = "Allow"
         Action   = ["dynamodb:PutItem", "dynamodb:UpdateItem"]
@@ -177,7 +185,7 @@ resource "aws_iam_role_policy" "pics_data_source" {
 resource "aws_appsync_datasource" "pics" {
   api_id           = aws_appsync_graphql_api.this.id
   name             = "pics"
-  description      = "The pics table (items and per-user quota counters)."
+  description      = "The pics table (items, per-user and global daily counters)."
   type             = "AMAZON_DYNAMODB"
   service_role_arn = aws_iam_role.pics_data_source.arn
 
@@ -260,6 +268,10 @@ resource "aws_appsync_resolver" "create_pic" {
     precondition {
       condition     = length(regexall(local.quota_pattern, local.create_pic_code_template)) == 1
       error_message = "createAIPic.js must contain exactly one line \"const DAILY_PICTURE_QUOTA = <number>;\" for the module to set the quota."
+    }
+    precondition {
+      condition     = length(regexall(local.ceiling_pattern, local.create_pic_code_template)) == 1
+      error_message = "createAIPic.js must contain exactly one line \"const DAILY_PICTURE_CEILING = <number>;\" for the module to set the daily ceiling."
     }
   }
 }

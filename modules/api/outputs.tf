@@ -32,3 +32,11 @@ output "invoked_function_arn" {
   description = "Lambda function AppSync invokes for createAIPic, read from the generate data source (lets a caller check the wiring)."
   value       = aws_appsync_datasource.generate.lambda_config[0].function_arn
 }
+
+output "daily_picture_limits" {
+  description = "The limits substituted into createAIPic.js: quota (per user per UTC day) and ceiling (all users per UTC day)."
+  value = {
+    quota   = var.daily_picture_quota
+    ceiling = var.daily_picture_ceiling
+  }
+}

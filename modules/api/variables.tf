@@ -141,3 +141,19 @@ variable "waf_web_acl_arn" {
     error_message = "waf_web_acl_arn must be a regional WAFv2 web ACL ARN."
   }
 }
+
+variable "daily_picture_ceiling" {
+  description = "Pictures all users together may create per UTC day (bounds the Replicate bill however many accounts sign up); substituted into createAIPic.js. Calls past it fail with errorType GlobalQuotaExceeded."
+  type        = number
+  default     = 1000
+
+  validation {
+    condition     = var.daily_picture_ceiling >= 1 && var.daily_picture_ceiling <= 1000000 && floor(var.daily_picture_ceiling) == var.daily_picture_ceiling
+    error_message = "daily_picture_ceiling must be a whole number between 1 and 1000000."
+  }
+
+  validation {
+    condition     = var.daily_picture_ceiling >= var.daily_picture_quota
+    error_message = "daily_picture_ceiling (all users per day) must be at least daily_picture_quota (one user per day)."
+  }
+}

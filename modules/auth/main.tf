@@ -2,6 +2,8 @@
 # may read directly (identity pool role: their own pictures, nothing else).
 
 data "aws_region" "current" {}
+data "aws_caller_identity" "current" {}
+data "aws_partition" "current" {}
 
 locals {
   # Identity pool session tag carrying the user pool `sub`; the role policy
@@ -19,6 +21,32 @@ resource "aws_cognito_user_pool" "main" {
   auto_verified_attributes = ["email"]
   deletion_protection      = var.deletion_protection ? "ACTIVE" : "INACTIVE"
   mfa_configuration        = var.mfa_configuration
+  # Threat protection (advanced security) needs the Plus feature plan; null
+  # keeps the pool's current plan (Essentials for a new pool).
+  user_pool_tier = var.threat_protection_mode == "OFF" ? null : "PLUS"
+
+  user_pool_add_ons {
+    advanced_security_mode = var.threat_protection_mode
+  }
+
+  # Cognito's own sender allows a few dozen emails a day for the whole pool:
+  # scripted sign-ups can use them up and lock real users out of verification
+  # and password resets. With ses_email, Cognito sends through the operator's
+  # verified SES identity (SES quotas and reputation).
+  email_configuration {
+    email_sending_account  = var.ses_email == null ? "COGNITO_DEFAULT" : "DEVELOPER"
+    source_arn             = try(var.ses_email.source_arn, null)
+    from_email_address     = try(var.ses_email.from_email_address, null)
+    reply_to_email_address = try(var.ses_email.reply_to_email_address, null)
+    configuration_set      = try(var.ses_email.configuration_set, null)
+  }
+
+  dynamic "lambda_config" {
+    for_each = local.allowlist_trigger ? [true] : []
+    content {
+      pre_sign_up = aws_lambda_function.pre_sign_up[0].arn
+    }
+  }
 
   # Cognito refuses a TOTP configuration while MFA is off.
   dynamic "software_token_mfa_configuration" {
@@ -57,8 +85,9 @@ resource "aws_cognito_user_pool" "main" {
     default_email_option = "CONFIRM_WITH_CODE"
   }
 
+  # sign_up_policy "admin_only": users cannot sign themselves up at all.
   admin_create_user_config {
-    allow_admin_create_user_only = false
+    allow_admin_create_user_only = var.sign_up_policy == "admin_only"
   }
 
   tags = var.tags

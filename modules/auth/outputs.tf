@@ -32,3 +32,14 @@ output "user_pool_deletion_protection" {
   description = "Deletion protection of the user pool as applied: ACTIVE or INACTIVE."
   value       = aws_cognito_user_pool.main.deletion_protection
 }
+
+output "user_pool_security" {
+  description = "The pool's security settings as applied: mfa_configuration, threat_protection_mode, email_sending_account, self_sign_up (false when admin_only) and pre_sign_up_function_arn (null unless the email-domain allow-list is on)."
+  value = {
+    mfa_configuration        = aws_cognito_user_pool.main.mfa_configuration
+    threat_protection_mode   = aws_cognito_user_pool.main.user_pool_add_ons[0].advanced_security_mode
+    email_sending_account    = aws_cognito_user_pool.main.email_configuration[0].email_sending_account
+    self_sign_up             = !aws_cognito_user_pool.main.admin_create_user_config[0].allow_admin_create_user_only
+    pre_sign_up_function_arn = one(aws_lambda_function.pre_sign_up[*].arn)
+  }
+}

@@ -43,7 +43,7 @@ locals {
       timeout     = 90
       environment = {
         PICS_TABLE_NAME               = var.table_name
-        REPLICATE_API_TOKEN_PARAMETER = aws_ssm_parameter.secret["replicate_api_token"].name
+        REPLICATE_API_TOKEN_PARAMETER = module.secure_parameters.names["replicate_api_token"]
         REPLICATE_MODEL_VERSION       = var.replicate_model_version
         REPLICATE_API_URL             = var.replicate_api_url
         REPLICATE_MAX_ATTEMPTS        = tostring(local.replicate_max_attempts)
@@ -75,7 +75,7 @@ locals {
       environment = merge({
         PICS_TABLE_NAME                 = var.table_name
         PICS_BUCKET_NAME                = var.bucket_name
-        WEBHOOK_SECRET_PARAMETER        = aws_ssm_parameter.secret["webhook_secret"].name
+        WEBHOOK_SECRET_PARAMETER        = module.secure_parameters.names["webhook_secret"]
         IMAGE_HOST_ALLOWLIST            = join(",", var.image_host_allowlist)
         MAX_IMAGE_BYTES                 = tostring(var.max_image_bytes)
         IMAGE_DOWNLOAD_DEADLINE_SECONDS = tostring(var.image_download_deadline_seconds)
@@ -135,9 +135,13 @@ locals {
       }
       statements = [
         {
+          # What Lambda's poller calls on the mapping's stream. dynamodb:ListStreams
+          # is left out: it takes only "*" (granted on a stream ARN it never
+          # matched, so the mapping has always run without it), and the mapping
+          # names its stream, so nothing needs to list the account's streams.
           Sid      = "ReadPicsStream"
           Effect   = "Allow"
-          Action   = ["dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator", "dynamodb:ListStreams"]
+          Action   = ["dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator"]
           Resource = [var.table_stream_arn]
         },
         {
@@ -159,7 +163,7 @@ locals {
         PICS_TABLE_NAME               = var.table_name
         PENDING_INDEX_NAME            = var.pending_index_name
         PICTURE_DEADLINE_MINUTES      = tostring(var.picture_deadline_minutes)
-        REPLICATE_API_TOKEN_PARAMETER = aws_ssm_parameter.secret["replicate_api_token"].name
+        REPLICATE_API_TOKEN_PARAMETER = module.secure_parameters.names["replicate_api_token"]
         REPLICATE_API_URL             = var.replicate_api_url
       }
       statements = [

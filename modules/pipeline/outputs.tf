@@ -25,12 +25,12 @@ output "webhook_url" {
 
 output "replicate_token_parameter_name" {
   description = "SSM SecureString parameter to set to the Replicate API token."
-  value       = aws_ssm_parameter.secret["replicate_api_token"].name
+  value       = module.secure_parameters.names["replicate_api_token"]
 }
 
 output "webhook_secret_parameter_name" {
   description = "SSM SecureString parameter to set to the Replicate webhook signing secret (whsec_...)."
-  value       = aws_ssm_parameter.secret["webhook_secret"].name
+  value       = module.secure_parameters.names["webhook_secret"]
 }
 
 output "dead_letter_queue_urls" {

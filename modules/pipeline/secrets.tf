@@ -1,17 +1,16 @@
-locals {
-  # Terraform never holds the secrets: it creates the parameters with this
-  # placeholder and ignores later changes; operators set the real values with
-  # `aws ssm put-parameter --overwrite`.
-  secret_placeholder = "PLACEHOLDER-set-with-aws-ssm-put-parameter"
+# The Replicate token and the webhook signing secret: SecureString parameters
+# whose values Terraform never holds (write-only, see modules/secure_parameters).
+# Operators set them with `aws ssm put-parameter --overwrite`.
 
+locals {
   secret_parameters = {
     replicate_api_token = {
-      name        = "/${var.name_prefix}/replicate/api-token"
-      description = "Replicate API token used by ${local.function_names["generate"]}."
+      name    = "/${var.name_prefix}/replicate/api-token"
+      purpose = "Replicate API token used by ${local.function_names["generate"]}."
     }
     webhook_secret = {
-      name        = "/${var.name_prefix}/replicate/webhook-secret"
-      description = "Replicate webhook signing secret (whsec_...) checked by ${local.function_names["webhook"]}."
+      name    = "/${var.name_prefix}/replicate/webhook-secret"
+      purpose = "Replicate webhook signing secret (whsec_...) checked by ${local.function_names["webhook"]}."
     }
   }
   parameter_arns = {
@@ -20,17 +19,16 @@ locals {
   }
 }
 
-resource "aws_ssm_parameter" "secret" {
-  for_each = local.secret_parameters
+module "secure_parameters" {
+  source = "./modules/secure_parameters"
 
-  name        = each.value.name
-  description = each.value.description
-  type        = "SecureString"
-  key_id      = var.kms_key_arn
-  value       = local.secret_placeholder
+  parameters  = local.secret_parameters
+  kms_key_arn = var.kms_key_arn
   tags        = var.tags
+}
 
-  lifecycle {
-    ignore_changes = [value]
-  }
+# Before the module, the parameters were this module's aws_ssm_parameter.secret.
+moved {
+  from = aws_ssm_parameter.secret
+  to   = module.secure_parameters.aws_ssm_parameter.this
 }

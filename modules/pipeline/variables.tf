@@ -198,7 +198,7 @@ variable "log_retention_days" {
 }
 
 variable "reserved_concurrency" {
-  description = "Reserved concurrent executions per function: caps what one function (and the Replicate bill behind generate) can consume; -1 means unreserved."
+  description = "Reserved concurrent executions per function: caps what one function can take from the account's pool (not the Replicate bill: predictions run on Replicate after generate returns; modules/api's daily_picture_ceiling bounds that); -1 means unreserved."
   type = object({
     generate  = number
     webhook   = number
@@ -336,5 +336,16 @@ variable "allowed_image_url_schemes" {
   validation {
     condition     = !contains(var.allowed_image_url_schemes, "http") || alltrue([for host in var.image_host_allowlist : contains(["127.0.0.1", "localhost"], host)])
     error_message = "allowed_image_url_schemes may include \"http\" only when image_host_allowlist lists loopback hosts only (127.0.0.1, localhost): pictures from anywhere else must come over https."
+  }
+}
+
+variable "prediction_rate_alarm_threshold" {
+  description = "Generate invocations (Replicate predictions started) per 5 minutes above which the prediction-rate alarm notifies alarm_actions."
+  type        = number
+  default     = 100
+
+  validation {
+    condition     = var.prediction_rate_alarm_threshold >= 1 && floor(var.prediction_rate_alarm_threshold) == var.prediction_rate_alarm_threshold
+    error_message = "prediction_rate_alarm_threshold must be a whole number of at least 1."
   }
 }

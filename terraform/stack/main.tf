@@ -33,9 +33,17 @@ module "auth" {
   bucket_arn                  = module.data.bucket_arn
   kms_key_arn                 = module.data.kms_key_arn
   deletion_protection         = var.deletion_protection
-  mfa_configuration           = "OPTIONAL"
+  mfa_configuration           = var.mfa_configuration
   password_minimum_length     = var.password_minimum_length
   admin_password_auth_enabled = var.admin_password_auth_enabled
+  threat_protection_mode      = var.threat_protection_mode
+  ses_email                   = var.ses_email
+  sign_up_policy              = var.sign_up_policy
+  sign_up_email_domains       = var.sign_up_email_domains
+  # The pre sign-up trigger's code (used with the email-domain allow-list only).
+  functions_artifact = local.artifacts.functions
+  architecture       = var.artifacts_manifest.architecture
+  log_retention_days = var.log_retention_days
 }
 
 module "api" {
@@ -52,6 +60,7 @@ module "api" {
   kms_key_arn           = module.data.kms_key_arn
   generate_function_arn = module.pipeline.generate_function_arn
   daily_picture_quota   = var.daily_picture_quota
+  daily_picture_ceiling = var.daily_picture_ceiling
   xray_enabled          = true
   log_retention_days    = var.log_retention_days
   field_log_level       = "ERROR"
@@ -81,10 +90,11 @@ module "pipeline" {
   reserved_concurrency    = var.reserved_concurrency
   webhook_throttling      = var.webhook_throttling
 
-  picture_deadline_minutes   = var.picture_deadline_minutes
-  sweep_interval_minutes     = var.sweep_interval_minutes
-  image_fetch_allow_loopback = var.image_fetch_allow_loopback
-  replicate_api_url          = var.replicate_api_url
-  image_host_allowlist       = var.image_host_allowlist
-  allowed_image_url_schemes  = var.allowed_image_url_schemes
+  picture_deadline_minutes        = var.picture_deadline_minutes
+  sweep_interval_minutes          = var.sweep_interval_minutes
+  image_fetch_allow_loopback      = var.image_fetch_allow_loopback
+  replicate_api_url               = var.replicate_api_url
+  image_host_allowlist            = var.image_host_allowlist
+  allowed_image_url_schemes       = var.allowed_image_url_schemes
+  prediction_rate_alarm_threshold = var.prediction_rate_alarm_threshold
 }

@@ -106,7 +106,7 @@ variable "function_log_level" {
 }
 
 variable "reserved_concurrency" {
-  description = "Reserved concurrent executions per function: caps what one environment can spend and protects the account's other functions."
+  description = "Reserved concurrent executions per function: protects the account's other functions (the Replicate bill is bounded by daily_picture_ceiling, not by concurrency)."
   type = object({
     generate  = number
     webhook   = number
@@ -208,3 +208,63 @@ variable "allowed_image_url_schemes" {
   default     = ["https"]
 }
 
+variable "daily_picture_ceiling" {
+  description = "Pictures all users together may create per UTC day: bounds the Replicate bill however many accounts sign up (at least daily_picture_quota; validated by modules/api)."
+  type        = number
+}
+
+variable "prediction_rate_alarm_threshold" {
+  description = "Generate invocations (Replicate predictions started) per 5 minutes above which an alarm notifies alarm_actions (validated by modules/pipeline)."
+  type        = number
+  default     = 100
+}
+
+variable "mfa_configuration" {
+  description = "Cognito MFA with a TOTP app: \"OFF\", \"OPTIONAL\" (each user may enrol) or \"ON\" (required for every user; prod)."
+  type        = string
+
+  validation {
+    condition     = contains(["OFF", "OPTIONAL", "ON"], var.mfa_configuration)
+    error_message = "mfa_configuration must be one of OFF, OPTIONAL, ON."
+  }
+}
+
+variable "threat_protection_mode" {
+  description = "Cognito threat protection: \"OFF\", \"AUDIT\" or \"ENFORCED\" (the last two on the Plus plan; validated by modules/auth)."
+  type        = string
+  default     = "OFF"
+}
+
+variable "ses_email" {
+  description = "Verified SES identity Cognito sends its emails through ({ source_arn, from_email_address, reply_to_email_address?, configuration_set? }); null keeps Cognito's own sender with its small daily allowance (validated by modules/auth)."
+  type = object({
+    source_arn             = string
+    from_email_address     = string
+    reply_to_email_address = optional(string)
+    configuration_set      = optional(string)
+  })
+  default = null
+}
+
+variable "sign_up_policy" {
+  description = "Who may create an account: \"open\", \"email_domain_allowlist\" (sign_up_email_domains, through a pre sign-up trigger) or \"admin_only\" (validated by modules/auth)."
+  type        = string
+  default     = "open"
+}
+
+variable "sign_up_email_domains" {
+  description = "Email domains allowed to sign up with sign_up_policy \"email_domain_allowlist\" (validated by modules/auth)."
+  type        = list(string)
+  default     = []
+}
+
+variable "require_alarm_actions" {
+  description = "Refuse a plan whose alarm_actions is empty, so the failure-queue and prediction-rate alarms always notify someone (prod sets it)."
+  type        = bool
+  default     = false
+
+  validation {
+    condition     = !var.require_alarm_actions || length(var.alarm_actions) > 0
+    error_message = "This environment requires alarm_actions: give at least one ARN (e.g. an SNS topic) to notify when a dead-letter queue fills or predictions start at an unusual rate."
+  }
+}

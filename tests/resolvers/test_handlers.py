@@ -29,13 +29,13 @@ def validation_error(run_handler: HandlerRunner, arguments: dict[str, Any]) -> t
 # --- createAIPic (the pipeline's before/after handlers) ---
 
 
-def test_create_request_stashes_the_daily_quota(run_handler: HandlerRunner) -> None:
+def test_create_request_stashes_the_daily_limits(run_handler: HandlerRunner) -> None:
     evaluation = run_handler(
         "createAIPic.js", "request", {"arguments": {"prompt": "x"}, "identity": ALICE}
     )
     assert evaluation.error is None
     assert evaluation.result == {}
-    assert evaluation.stash == {"dailyPictureQuota": 25}
+    assert evaluation.stash == {"dailyPictureQuota": 25, "dailyPictureCeiling": 1000}
 
 
 def test_create_request_refuses_a_caller_without_sub(run_handler: HandlerRunner) -> None:
@@ -349,6 +349,112 @@ def test_quota_response_records_the_count(run_handler: HandlerRunner) -> None:
     assert evaluation.error is None
     assert evaluation.result == counter
     assert evaluation.stash["picturesToday"] == 3
+
+
+# --- enforceGlobalCeiling ---
+
+
+def test_ceiling_request_is_one_conditional_atomic_update_of_the_global_count(
+    run_handler: HandlerRunner,
+) -> None:
+    evaluation = run_handler(
+        "enforceGlobalCeiling.js",
+        "request",
+        {"identity": ALICE, "stash": {"dailyPictureQuota": 25, "dailyPictureCeiling": 500}},
+    )
+    assert evaluation.error is None
+    assert evaluation.result == {
+        "operation": "UpdateItem",
+        # One counter for everybody: no caller's sub in the key.
+        "key": {"id": {"S": "quota#global#2024-05-17"}},
+        "update": {
+            "expression": "ADD #count :one SET #expiresAt = if_not_exists(#expiresAt, :expiresAt)",
+            "expressionNames": {"#count": "count", "#expiresAt": "expiresAt"},
+            "expressionValues": {":one": {"N": 1}, ":expiresAt": {"N": 1716076800}},
+        },
+        "condition": {
+            "expression": "attribute_not_exists(#count) OR #count < :ceiling",
+            "expressionNames": {"#count": "count"},
+            "expressionValues": {":ceiling": {"N": 500}},
+        },
+    }
+
+
+def test_ceiling_day_is_the_utc_day(run_handler: HandlerRunner) -> None:
+    first_second = 1_715_990_400  # 2024-05-18T00:00:00Z
+    evaluation = run_handler(
+        "enforceGlobalCeiling.js",
+        "request",
+        {"identity": ALICE, "stash": {"dailyPictureCeiling": 5}},
+        now_seconds=first_second,
+    )
+    assert evaluation.result["key"] == {"id": {"S": "quota#global#2024-05-18"}}
+    assert evaluation.result["update"]["expressionValues"][":expiresAt"] == {"N": 1716163200}
+
+
+@pytest.mark.parametrize("ceiling", [None, 0, 2.5, "1000"])
+def test_ceiling_request_without_a_configured_ceiling_fails(
+    run_handler: HandlerRunner, ceiling: Any
+) -> None:
+    stash = {} if ceiling is None else {"dailyPictureCeiling": ceiling}
+    evaluation = run_handler(
+        "enforceGlobalCeiling.js", "request", {"identity": ALICE, "stash": stash}
+    )
+    assert evaluation.error is not None
+    assert (evaluation.error.message, evaluation.error.error_type) == (
+        "The daily picture ceiling is not configured",
+        "InternalFailure",
+    )
+
+
+def test_ceiling_response_turns_a_failed_condition_into_global_quota_exceeded(
+    run_handler: HandlerRunner,
+) -> None:
+    evaluation = run_handler(
+        "enforceGlobalCeiling.js",
+        "response",
+        {
+            "identity": ALICE,
+            "stash": {"dailyPictureCeiling": 500},
+            "error": {
+                "message": "The conditional request failed",
+                "type": "DynamoDB:ConditionalCheckFailedException",
+            },
+        },
+    )
+    assert evaluation.error is not None
+    assert (evaluation.error.message, evaluation.error.error_type) == (
+        "The service has made as many pictures today as it can; try again after midnight UTC",
+        "GlobalQuotaExceeded",
+    )
+
+
+def test_ceiling_response_passes_other_errors_on(run_handler: HandlerRunner) -> None:
+    evaluation = run_handler(
+        "enforceGlobalCeiling.js",
+        "response",
+        {
+            "identity": ALICE,
+            "stash": {"dailyPictureCeiling": 500},
+            "error": {"message": "Rate exceeded", "type": "DynamoDB:ThrottlingException"},
+        },
+    )
+    assert evaluation.error is not None
+    assert (evaluation.error.message, evaluation.error.error_type) == (
+        "Rate exceeded",
+        "DynamoDB:ThrottlingException",
+    )
+
+
+def test_ceiling_response_returns_the_counter(run_handler: HandlerRunner) -> None:
+    counter = {"id": "quota#global#2024-05-17", "count": 41, "expiresAt": 1716076800}
+    evaluation = run_handler(
+        "enforceGlobalCeiling.js",
+        "response",
+        {"identity": ALICE, "stash": {"dailyPictureCeiling": 500}, "result": counter},
+    )
+    assert evaluation.error is None
+    assert evaluation.result == counter
 
 
 # --- putPic ---

@@ -9,7 +9,12 @@ from pathlib import Path
 
 import pytest
 
-from local.appsync.executor import REPO_ROOT, RESOLVERS_DIR, substitute_daily_quota
+from local.appsync.executor import (
+    REPO_ROOT,
+    RESOLVERS_DIR,
+    substitute_daily_ceiling,
+    substitute_daily_quota,
+)
 
 ESLINT = REPO_ROOT / "node_modules" / "eslint" / "bin" / "eslint.js"
 LINT_TIMEOUT_SECONDS = 120
@@ -102,10 +107,12 @@ def test_lint_fails_on_constructs_appsync_rejects(node: str, lint_copy: Path) ->
         assert rule in problems[name], (name, problems[name])
 
 
-def test_the_deployed_quota_line_still_lints(node: str, lint_copy: Path) -> None:
+def test_the_deployed_quota_and_ceiling_lines_still_lint(node: str, lint_copy: Path) -> None:
     quota_file = lint_copy / "modules/api/resolvers/createAIPic.js"
-    quota_file.write_text(
-        substitute_daily_quota(quota_file.read_text(encoding="utf-8"), 7), encoding="utf-8"
+    deployed = substitute_daily_ceiling(
+        substitute_daily_quota(quota_file.read_text(encoding="utf-8"), 7), 4321
     )
-    assert "const DAILY_PICTURE_QUOTA = 7;" in quota_file.read_text(encoding="utf-8")
+    quota_file.write_text(deployed, encoding="utf-8")
+    assert "const DAILY_PICTURE_QUOTA = 7;" in deployed
+    assert "const DAILY_PICTURE_CEILING = 4321;" in deployed
     assert eslint_problems(node, lint_copy) == (0, {})

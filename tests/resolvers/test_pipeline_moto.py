@@ -30,13 +30,19 @@ def pictures(dynamodb: Any) -> list[dict[str, Any]]:
     return [item for item in table_items(dynamodb) if not item["id"]["S"].startswith("quota#")]
 
 
-def quota_count(dynamodb: Any, identity: dict[str, Any], day: str = "2024-05-17") -> int | None:
+def counter(dynamodb: Any, counter_id: str) -> int | None:
     item = dynamodb.get_item(
-        TableName=TABLE_NAME,
-        Key={"id": {"S": f"quota#{identity['sub']}#{day}"}},
-        ConsistentRead=True,
+        TableName=TABLE_NAME, Key={"id": {"S": counter_id}}, ConsistentRead=True
     ).get("Item")
     return None if item is None else int(item["count"]["N"])
+
+
+def quota_count(dynamodb: Any, identity: dict[str, Any], day: str = "2024-05-17") -> int | None:
+    return counter(dynamodb, f"quota#{identity['sub']}#{day}")
+
+
+def global_count(dynamodb: Any, day: str = "2024-05-17") -> int | None:
+    return counter(dynamodb, f"quota#global#{day}")
 
 
 def create(
@@ -177,6 +183,75 @@ def test_default_quota_is_25(executor: AppSyncExecutor, dynamodb: Any) -> None:
     assert create(executor, ALICE).errors == []
     assert create(executor, ALICE).errors[0]["errorType"] == "QuotaExceeded"
     assert quota_count(dynamodb, ALICE) == 25
+
+
+CAROL = cognito_identity("33333333-cccc-4ccc-8ccc-333333333333", "carol")
+
+
+def test_global_ceiling_stops_every_user_after_the_days_total(
+    make_executor: ExecutorFactory,
+    dynamodb: Any,
+    generate_invoker: RecordingInvoker,
+    clock: Clock,
+) -> None:
+    # The limits as modules/api deploys them: substituted into createAIPic.js.
+    executor = make_executor(daily_picture_quota=3, daily_picture_ceiling=4)
+    for identity in (ALICE, ALICE, ALICE, BOB):
+        assert create(executor, identity).errors == []
+    assert global_count(dynamodb) == 4
+    for identity in (BOB, CAROL):
+        refused = create(executor, identity)
+        assert refused.data is None
+        assert [(e["message"], e["errorType"], e["path"]) for e in refused.errors] == [
+            (
+                "The service has made as many pictures today as it can; "
+                "try again after midnight UTC",
+                "GlobalQuotaExceeded",
+                ["createAIPic"],
+            )
+        ]
+    # Nothing written for the refused calls: no picture, no invocation, no count past it.
+    assert len(pictures(dynamodb)) == 4
+    assert len(generate_invoker.invocations) == 4
+    assert global_count(dynamodb) == 4
+    stored = dynamodb.get_item(TableName=TABLE_NAME, Key={"id": {"S": "quota#global#2024-05-17"}})
+    # A counter only, expiring (TTL) with the per-user counters.
+    assert stored["Item"] == {
+        "id": {"S": "quota#global#2024-05-17"},
+        "count": {"N": "4"},
+        "expiresAt": {"N": "1716076800"},
+    }
+    # The next UTC day starts a new total.
+    clock.advance(14 * 3600)  # 2024-05-18T00:30Z
+    assert create(executor, CAROL).errors == []
+    assert global_count(dynamodb, "2024-05-18") == 1
+
+
+def test_a_caller_over_their_quota_does_not_use_up_the_global_ceiling(
+    make_executor: ExecutorFactory, dynamodb: Any
+) -> None:
+    executor = make_executor(daily_picture_quota=2, daily_picture_ceiling=3)
+    for _ in range(2):
+        assert create(executor, ALICE).errors == []
+    for _ in range(5):  # one account hammering past its own quota
+        assert create(executor, ALICE).errors[0]["errorType"] == "QuotaExceeded"
+    assert global_count(dynamodb) == 2
+    assert create(executor, BOB).errors == []  # the others' day is intact
+    assert global_count(dynamodb) == 3
+
+
+def test_default_ceiling_is_1000(executor: AppSyncExecutor, dynamodb: Any) -> None:
+    dynamodb.put_item(
+        TableName=TABLE_NAME,
+        Item={
+            "id": {"S": "quota#global#2024-05-17"},
+            "count": {"N": "999"},
+            "expiresAt": {"N": "1716076800"},
+        },
+    )
+    assert create(executor, ALICE).errors == []
+    assert create(executor, BOB).errors[0]["errorType"] == "GlobalQuotaExceeded"
+    assert global_count(dynamodb) == 1000
 
 
 def test_a_failed_put_condition_is_an_error_and_invokes_nothing(

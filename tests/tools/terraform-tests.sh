@@ -2,7 +2,8 @@
 # Terraform checks CI runs (make test-terraform), offline where the machine
 # ships a provider mirror:
 #   1. terraform fmt -check over modules/ and terraform/
-#   2. every module under modules/ and the composition module terraform/stack:
+#   2. every module under modules/ (and their nested modules/*/modules/*) and the
+#      composition module terraform/stack:
 #      init, validate, terraform test (tests are mandatory)
 #   3. every environment under terraform/environments/: init (no backend), validate
 # Stops at the first failure and says which step and directory failed.
@@ -64,8 +65,9 @@ terraform fmt -check -recursive -diff -no-color terraform
 
 modules=0
 module_tests=0
-for dir in modules/*/ terraform/stack/; do
+for dir in modules/*/ modules/*/modules/*/ terraform/stack/; do
   dir="${dir%/}"
+  [ -d "$dir" ] || continue # an unmatched glob stays literal
   has_tf_files "$dir" || continue
   modules=$((modules + 1))
 

@@ -20,6 +20,10 @@ override_resource {
   values = { function_id = "fn-enforce-quota" }
 }
 override_resource {
+  target = aws_appsync_function.create_pic["enforceGlobalCeiling"]
+  values = { function_id = "fn-enforce-global-ceiling" }
+}
+override_resource {
   target = aws_appsync_function.create_pic["putPic"]
   values = { function_id = "fn-put-pic" }
 }
@@ -208,7 +212,8 @@ run "resolvers_are_appsync_js_loaded_from_files" {
   command = apply
 
   variables {
-    daily_picture_quota = 7
+    daily_picture_quota   = 7
+    daily_picture_ceiling = 4321
   }
 
   assert {
@@ -222,9 +227,9 @@ run "resolvers_are_appsync_js_loaded_from_files" {
 
   assert {
     condition = aws_appsync_resolver.create_pic.pipeline_config[0].functions == tolist([
-      "fn-validate-prompt", "fn-enforce-quota", "fn-put-pic", "fn-invoke-generate",
+      "fn-validate-prompt", "fn-enforce-quota", "fn-enforce-global-ceiling", "fn-put-pic", "fn-invoke-generate",
     ])
-    error_message = "createAIPic must run validatePrompt, enforceQuota, putPic, invokeGenerate in that order, got ${jsonencode(aws_appsync_resolver.create_pic.pipeline_config[0].functions)}."
+    error_message = "createAIPic must run validatePrompt, enforceQuota, enforceGlobalCeiling, putPic, invokeGenerate in that order, got ${jsonencode(aws_appsync_resolver.create_pic.pipeline_config[0].functions)}."
   }
 
   assert {
@@ -240,10 +245,11 @@ run "resolvers_are_appsync_js_loaded_from_files" {
     condition = {
       for name, f in aws_appsync_function.create_pic : name => f.data_source
       } == {
-      validatePrompt = "none"
-      enforceQuota   = "pics"
-      putPic         = "pics"
-      invokeGenerate = "generate"
+      validatePrompt       = "none"
+      enforceQuota         = "pics"
+      enforceGlobalCeiling = "pics"
+      putPic               = "pics"
+      invokeGenerate       = "generate"
     }
     error_message = "Each pipeline function must use its data source."
   }
@@ -269,10 +275,10 @@ run "resolvers_are_appsync_js_loaded_from_files" {
   assert {
     condition = (
       strcontains(aws_appsync_resolver.create_pic.code, "\nconst DAILY_PICTURE_QUOTA = 7;\n") &&
-      !strcontains(aws_appsync_resolver.create_pic.code, "DAILY_PICTURE_QUOTA = 25;") &&
-      replace(aws_appsync_resolver.create_pic.code, "= 7;", "= 25;") == file("tests/fixtures/resolvers/createAIPic.js")
+      strcontains(aws_appsync_resolver.create_pic.code, "\nconst DAILY_PICTURE_CEILING = 4321;\n") &&
+      replace(replace(aws_appsync_resolver.create_pic.code, "QUOTA = 7;", "QUOTA = 25;"), "CEILING = 4321;", "CEILING = 1000;") == file("tests/fixtures/resolvers/createAIPic.js")
     )
-    error_message = "The quota line of createAIPic.js must carry daily_picture_quota, and nothing else may change."
+    error_message = "The quota and ceiling lines of createAIPic.js must carry daily_picture_quota and daily_picture_ceiling, and nothing else may change."
   }
 }
 
@@ -294,9 +300,10 @@ run "deploy_with_repository_files" {
 
   # null is the variables' default: the repository's files.
   variables {
-    schema_path         = null
-    resolvers_dir       = null
-    daily_picture_quota = 3
+    schema_path           = null
+    resolvers_dir         = null
+    daily_picture_quota   = 3
+    daily_picture_ceiling = 250
   }
 
   assert {
@@ -315,16 +322,17 @@ run "deploy_with_repository_files" {
   assert {
     condition = (
       length(regexall("(?m)^const DAILY_PICTURE_QUOTA = 3;$", aws_appsync_resolver.create_pic.code)) == 1 &&
-      replace(aws_appsync_resolver.create_pic.code, "const DAILY_PICTURE_QUOTA = 3;", "const DAILY_PICTURE_QUOTA = 25;") == file("resolvers/createAIPic.js")
+      length(regexall("(?m)^const DAILY_PICTURE_CEILING = 250;$", aws_appsync_resolver.create_pic.code)) == 1 &&
+      replace(replace(aws_appsync_resolver.create_pic.code, "const DAILY_PICTURE_QUOTA = 3;", "const DAILY_PICTURE_QUOTA = 25;"), "const DAILY_PICTURE_CEILING = 250;", "const DAILY_PICTURE_CEILING = 1000;") == file("resolvers/createAIPic.js")
     )
-    error_message = "The real createAIPic.js must carry daily_picture_quota in its quota line, and nothing else may change."
+    error_message = "The real createAIPic.js must carry daily_picture_quota and daily_picture_ceiling in their lines, and nothing else may change."
   }
 
   assert {
     condition = aws_appsync_resolver.create_pic.pipeline_config[0].functions == tolist([
-      "fn-validate-prompt", "fn-enforce-quota", "fn-put-pic", "fn-invoke-generate",
+      "fn-validate-prompt", "fn-enforce-quota", "fn-enforce-global-ceiling", "fn-put-pic", "fn-invoke-generate",
     ])
-    error_message = "createAIPic must run validatePrompt, enforceQuota, putPic, invokeGenerate in that order."
+    error_message = "createAIPic must run validatePrompt, enforceQuota, enforceGlobalCeiling, putPic, invokeGenerate in that order."
   }
 }
 
@@ -333,6 +341,16 @@ run "quota_line_missing_is_refused" {
 
   variables {
     resolvers_dir = "tests/fixtures/resolvers-without-quota"
+  }
+
+  expect_failures = [aws_appsync_resolver.create_pic]
+}
+
+run "ceiling_line_missing_is_refused" {
+  command = plan
+
+  variables {
+    resolvers_dir = "tests/fixtures/resolvers-without-ceiling"
   }
 
   expect_failures = [aws_appsync_resolver.create_pic]

@@ -50,6 +50,31 @@ run "rejects_quota_over_1000" {
   expect_failures = [var.daily_picture_quota]
 }
 
+run "rejects_ceiling_zero" {
+  command = plan
+  variables {
+    daily_picture_ceiling = 0
+  }
+  expect_failures = [var.daily_picture_ceiling]
+}
+
+run "rejects_fractional_ceiling" {
+  command = plan
+  variables {
+    daily_picture_ceiling = 99.5
+  }
+  expect_failures = [var.daily_picture_ceiling]
+}
+
+run "rejects_ceiling_below_the_per_user_quota" {
+  command = plan
+  variables {
+    daily_picture_quota   = 30
+    daily_picture_ceiling = 29
+  }
+  expect_failures = [var.daily_picture_ceiling]
+}
+
 run "rejects_unsupported_retention" {
   command = plan
   variables {

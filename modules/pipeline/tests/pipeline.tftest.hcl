@@ -370,7 +370,7 @@ run "iam_policies_are_least_privilege" {
       {
         Sid      = "ReadPicsStream"
         Effect   = "Allow"
-        Action   = ["dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator", "dynamodb:ListStreams"]
+        Action   = ["dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator"]
         Resource = ["arn:aws:dynamodb:eu-west-1:123456789012:table/aipic-test-pics/stream/2025-11-26T04:12:00.000"]
       },
       {
@@ -486,6 +486,20 @@ run "iam_policies_are_least_privilege" {
     error_message = "Only the X-Ray statement (which supports no resource-level permissions) may use Resource \"*\"."
   }
 
+  # Actions that support no resource-level permissions match only Resource "*":
+  # granted on an ARN they do nothing and only mislead a reader.
+  assert {
+    condition = alltrue(flatten([
+      for policy in aws_iam_role_policy.function : [
+        for statement in jsondecode(policy.policy).Statement : [
+          for action in statement.Action :
+          statement.Resource == ["*"] if contains(["dynamodb:ListStreams", "dynamodb:ListTables", "xray:PutTraceSegments", "xray:PutTelemetryRecords", "sqs:ListQueues", "ssm:DescribeParameters"], action)
+        ]
+      ]
+    ]))
+    error_message = "An action without resource-level permissions (e.g. dynamodb:ListStreams) must not be granted on a resource ARN, where it has no effect."
+  }
+
   assert {
     condition = alltrue([
       for key, role in aws_iam_role.function :
@@ -507,18 +521,10 @@ run "iam_policies_are_least_privilege" {
   }
 }
 
-run "secrets_are_placeholders_in_securestring_parameters" {
+# What the parameters hold is checked in modules/secure_parameters/tests and,
+# against moto, in tests/terraform/test_secret_state.py.
+run "secret_parameter_names_are_output" {
   command = apply
-
-  assert {
-    condition = {
-      for key, parameter in aws_ssm_parameter.secret : key => [parameter.name, parameter.type, parameter.key_id, parameter.value]
-      } == {
-      replicate_api_token = ["/aipic-test/replicate/api-token", "SecureString", var.kms_key_arn, "PLACEHOLDER-set-with-aws-ssm-put-parameter"]
-      webhook_secret      = ["/aipic-test/replicate/webhook-secret", "SecureString", var.kms_key_arn, "PLACEHOLDER-set-with-aws-ssm-put-parameter"]
-    }
-    error_message = "Both secrets must be KMS-encrypted SecureString parameters holding only the placeholder."
-  }
 
   assert {
     condition = (
@@ -578,6 +584,33 @@ run "asynchronous_failures_end_in_alarmed_queues" {
       sweeper   = "https://sqs.eu-west-1.amazonaws.com/123456789012/aipic-test-sweeper-failures"
     }
     error_message = "The failure queue URLs must be output by function."
+  }
+}
+
+run "prediction_rate_alarm_notifies_the_alarm_actions" {
+  command = apply
+
+  variables {
+    alarm_actions                   = ["arn:aws:sns:eu-west-1:123456789012:aipic-test-alerts"]
+    prediction_rate_alarm_threshold = 40
+  }
+
+  assert {
+    condition = (
+      aws_cloudwatch_metric_alarm.prediction_rate.alarm_name == "aipic-test-generate-prediction-rate-high" &&
+      aws_cloudwatch_metric_alarm.prediction_rate.namespace == "AWS/Lambda" &&
+      aws_cloudwatch_metric_alarm.prediction_rate.metric_name == "Invocations" &&
+      aws_cloudwatch_metric_alarm.prediction_rate.dimensions == tomap({ FunctionName = "aipic-test-generate" }) &&
+      aws_cloudwatch_metric_alarm.prediction_rate.statistic == "Sum" &&
+      aws_cloudwatch_metric_alarm.prediction_rate.period == 300 &&
+      aws_cloudwatch_metric_alarm.prediction_rate.evaluation_periods == 1 &&
+      aws_cloudwatch_metric_alarm.prediction_rate.comparison_operator == "GreaterThanThreshold" &&
+      aws_cloudwatch_metric_alarm.prediction_rate.threshold == 40 &&
+      aws_cloudwatch_metric_alarm.prediction_rate.treat_missing_data == "notBreaching" &&
+      aws_cloudwatch_metric_alarm.prediction_rate.alarm_actions == toset(["arn:aws:sns:eu-west-1:123456789012:aipic-test-alerts"]) &&
+      aws_cloudwatch_metric_alarm.prediction_rate.ok_actions == toset(["arn:aws:sns:eu-west-1:123456789012:aipic-test-alerts"])
+    )
+    error_message = "The prediction-rate alarm must fire on more than prediction_rate_alarm_threshold generate invocations per 5 minutes and notify alarm_actions."
   }
 }
 

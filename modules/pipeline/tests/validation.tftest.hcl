@@ -290,3 +290,11 @@ run "rejects_an_http_graphql_url_off_loopback" {
   }
   expect_failures = [var.graphql_url]
 }
+
+run "rejects_zero_prediction_rate_threshold" {
+  command = plan
+  variables {
+    prediction_rate_alarm_threshold = 0
+  }
+  expect_failures = [var.prediction_rate_alarm_threshold]
+}

@@ -32,4 +32,12 @@ module "stack" {
   cors_allowed_origins    = var.cors_allowed_origins
   access_log_bucket       = var.access_log_bucket
   alarm_actions           = var.alarm_actions
+
+  daily_picture_ceiling           = var.daily_picture_ceiling
+  prediction_rate_alarm_threshold = var.prediction_rate_alarm_threshold
+  mfa_configuration               = "OPTIONAL"
+  threat_protection_mode          = var.threat_protection_mode
+  ses_email                       = var.ses_email
+  sign_up_policy                  = var.sign_up_policy
+  sign_up_email_domains           = var.sign_up_email_domains
 }

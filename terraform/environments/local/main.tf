@@ -26,7 +26,10 @@ module "stack" {
   reserved_concurrency        = { generate = 5, webhook = 5, on_upload = 2, publish = 2 }
   webhook_throttling          = { burst_limit = 10, rate_limit = 5 }
   daily_picture_quota         = var.daily_picture_quota
-  replicate_model_version     = var.replicate_model_version
+  daily_picture_ceiling       = var.daily_picture_ceiling
+  # Users sign in without a TOTP app locally (the demo and the tests script them).
+  mfa_configuration       = "OPTIONAL"
+  replicate_model_version = var.replicate_model_version
 
   # The local Replicate stand-in (local/replicate) instead of api.replicate.com:
   # plain http on loopback, its pictures served from the same host.

@@ -47,3 +47,9 @@ variable "daily_picture_quota" {
   type        = number
   default     = 25
 }
+
+variable "daily_picture_ceiling" {
+  description = "Pictures all users together may create per UTC day."
+  type        = number
+  default     = 100
+}

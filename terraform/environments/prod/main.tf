@@ -1,5 +1,6 @@
 # prod: everything that holds user data is protected from deletion, logs are
-# kept for two years, and users only sign in through SRP (no CLI password flow).
+# kept for two years, users only sign in through SRP (no CLI password flow)
+# with a TOTP second factor, and every alarm notifies someone.
 
 locals {
   environment = "prod"
@@ -31,4 +32,14 @@ module "stack" {
   cors_allowed_origins    = var.cors_allowed_origins
   access_log_bucket       = var.access_log_bucket
   alarm_actions           = var.alarm_actions
+
+  daily_picture_ceiling           = var.daily_picture_ceiling
+  prediction_rate_alarm_threshold = var.prediction_rate_alarm_threshold
+  mfa_configuration               = "ON"
+  threat_protection_mode          = var.threat_protection_mode
+  ses_email                       = var.ses_email
+  sign_up_policy                  = var.sign_up_policy
+  sign_up_email_domains           = var.sign_up_email_domains
+  # Alarms must notify someone: a plan with an empty alarm_actions is refused.
+  require_alarm_actions = true
 }

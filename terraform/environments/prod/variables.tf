@@ -60,3 +60,44 @@ variable "alarm_actions" {
   type        = list(string)
   default     = []
 }
+
+variable "daily_picture_ceiling" {
+  description = "Pictures all users together may create per UTC day (bounds the Replicate bill however many accounts sign up); past it createAIPic fails with errorType GlobalQuotaExceeded."
+  type        = number
+  default     = 1000
+}
+
+variable "prediction_rate_alarm_threshold" {
+  description = "Generate invocations (Replicate predictions started) per 5 minutes above which an alarm notifies alarm_actions."
+  type        = number
+  default     = 100
+}
+
+variable "threat_protection_mode" {
+  description = "Cognito threat protection: \"OFF\", \"AUDIT\" or \"ENFORCED\" (AUDIT and ENFORCED use the Plus feature plan, billed per monthly active user)."
+  type        = string
+  default     = "ENFORCED"
+}
+
+variable "ses_email" {
+  description = "Verified SES identity Cognito sends verification and password-reset emails through: { source_arn = \"arn:aws:ses:<region>:<account>:identity/<domain>\", from_email_address = \"Name <no-reply@domain>\" }. null uses Cognito's own sender, whose small daily allowance scripted sign-ups can use up."
+  type = object({
+    source_arn             = string
+    from_email_address     = string
+    reply_to_email_address = optional(string)
+    configuration_set      = optional(string)
+  })
+  default = null
+}
+
+variable "sign_up_policy" {
+  description = "Who may create an account: \"open\", \"email_domain_allowlist\" (only emails at sign_up_email_domains) or \"admin_only\" (aws cognito-idp admin-create-user)."
+  type        = string
+  default     = "open"
+}
+
+variable "sign_up_email_domains" {
+  description = "Email domains allowed to sign up with sign_up_policy \"email_domain_allowlist\", e.g. [\"example.com\"]."
+  type        = list(string)
+  default     = []
+}

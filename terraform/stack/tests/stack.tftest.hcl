@@ -44,6 +44,8 @@ variables {
   reserved_concurrency               = { generate = 5, webhook = 5, on_upload = 2, publish = 2 }
   webhook_throttling                 = { burst_limit = 10, rate_limit = 5 }
   daily_picture_quota                = 25
+  daily_picture_ceiling              = 100
+  mfa_configuration                  = "OPTIONAL"
   replicate_model_version            = "ac732df83cea7fff18b8472768c88ad041fa750ff7682a21affe81863cbe77e4"
 }
 
@@ -344,4 +346,86 @@ run "rejects_a_model_name_instead_of_a_version_id" {
     replicate_model_version = "stability-ai/sdxl"
   }
   expect_failures = [var.replicate_model_version]
+}
+
+run "dev_cognito_and_spend_settings_reach_the_modules" {
+  command = apply
+
+  assert {
+    condition = module.auth.user_pool_security == {
+      mfa_configuration        = "OPTIONAL"
+      threat_protection_mode   = "OFF"
+      email_sending_account    = "COGNITO_DEFAULT"
+      self_sign_up             = true
+      pre_sign_up_function_arn = null
+    }
+    error_message = "dev: optional MFA, no threat protection, Cognito's email, open sign-up, got ${jsonencode(module.auth.user_pool_security)}."
+  }
+
+  assert {
+    condition     = module.api.daily_picture_limits == { quota = 25, ceiling = 100 }
+    error_message = "daily_picture_quota and daily_picture_ceiling must reach modules/api."
+  }
+}
+
+run "production_cognito_settings_reach_the_pool" {
+  command = apply
+
+  variables {
+    mfa_configuration      = "ON"
+    threat_protection_mode = "ENFORCED"
+    ses_email = {
+      source_arn         = "arn:aws:ses:eu-west-1:123456789012:identity/example.com"
+      from_email_address = "Pictures <no-reply@example.com>"
+    }
+    sign_up_policy        = "email_domain_allowlist"
+    sign_up_email_domains = ["example.com"]
+    alarm_actions         = ["arn:aws:sns:eu-west-1:123456789012:aipic-test-alarms"]
+    require_alarm_actions = true
+  }
+
+  assert {
+    condition = (
+      module.auth.user_pool_security.mfa_configuration == "ON" &&
+      module.auth.user_pool_security.threat_protection_mode == "ENFORCED" &&
+      module.auth.user_pool_security.email_sending_account == "DEVELOPER" &&
+      module.auth.user_pool_security.self_sign_up &&
+      module.auth.user_pool_security.pre_sign_up_function_arn != null
+    )
+    error_message = "MFA, threat protection, SES email and the sign-up policy must reach the user pool, got ${jsonencode(module.auth.user_pool_security)}."
+  }
+}
+
+run "admin_only_sign_up_reaches_the_pool" {
+  command = plan
+
+  variables {
+    sign_up_policy = "admin_only"
+  }
+
+  assert {
+    condition     = module.auth.user_pool_security.self_sign_up == false
+    error_message = "sign_up_policy admin_only must turn self-service sign-up off."
+  }
+}
+
+run "required_alarm_actions_refuse_an_empty_list" {
+  command = plan
+
+  variables {
+    require_alarm_actions = true
+    alarm_actions         = []
+  }
+
+  expect_failures = [var.require_alarm_actions]
+}
+
+run "rejects_an_unknown_mfa_mode" {
+  command = plan
+
+  variables {
+    mfa_configuration = "REQUIRED"
+  }
+
+  expect_failures = [var.mfa_configuration]
 }
