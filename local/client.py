@@ -44,6 +44,9 @@ LIST = (
 )
 SUBSCRIBE = "subscription Subscribe { subscribe { owner data } }"
 FINAL_STATUSES = frozenset({"COMPLETED", "FAILED"})
+# The emulator's operator credentials (moto accepts any; never real ones).
+LOCAL_OPERATOR_KEY_ID = "AKIALOCALOPERATOR000"
+LOCAL_OPERATOR_SECRET = "local-operator-fake-secret"  # noqa: S105 - fake, for the emulator
 
 
 @dataclass(frozen=True)
@@ -135,6 +138,17 @@ class PictureClient:
 
     # ------------------------------------------------------------------ Cognito
 
+    def _admin_client(self, service: str) -> BaseClient:
+        """An operator's client: locally the emulator accepts any credentials; on AWS the
+        environment's own (the admin calls need IAM permissions a user never has)."""
+        if self.config.aws_endpoint_url is None:
+            return self._aws_client(service)
+        return self._aws_client(
+            service,
+            aws_access_key_id=LOCAL_OPERATOR_KEY_ID,
+            aws_secret_access_key=LOCAL_OPERATOR_SECRET,
+        )
+
     def _aws_client(self, service: str, **credentials: str) -> BaseClient:
         return cast(
             BaseClient,
@@ -156,12 +170,13 @@ class PictureClient:
             Password=password,
             UserAttributes=[{"Name": "email", "Value": email}],
         )
-        idp.admin_confirm_sign_up(UserPoolId=self.config.user_pool_id, Username=email)
+        self._admin_client("cognito-idp").admin_confirm_sign_up(
+            UserPoolId=self.config.user_pool_id, Username=email
+        )
         return self.sign_in(email, password, sub=str(signed_up["UserSub"]))
 
     def sign_in(self, email: str, password: str, *, sub: str | None = None) -> SignedInUser:
-        idp = self._aws_client("cognito-idp")
-        answer = idp.admin_initiate_auth(
+        answer = self._admin_client("cognito-idp").admin_initiate_auth(
             UserPoolId=self.config.user_pool_id,
             ClientId=self.config.user_pool_client_id,
             AuthFlow="ADMIN_USER_PASSWORD_AUTH",

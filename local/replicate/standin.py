@@ -177,7 +177,8 @@ class ReplicateStandIn(LocalHttpServer):
     delivery; ``image_delay`` seconds the file host waits before it answers (at most
     ``MAX_ANSWER_DELAY_SECONDS``); ``drip_interval`` makes the file host send its answer
     ``DRIP_BYTES`` at a time with that pause between (a slow-loris host), from the first
-    body byte, or from the status line when ``drip_headers``.
+    body byte, or from the status line when ``drip_headers``; ``webhook_route`` maps a
+    webhook URL to the URL that is really called (the local stack's HTTP API servers).
     """
 
     def __init__(
@@ -201,6 +202,7 @@ class ReplicateStandIn(LocalHttpServer):
         image_delay: float = 0.0,
         drip_interval: float | None = None,
         drip_headers: bool = False,
+        webhook_route: Callable[[str], str] | None = None,
     ) -> None:
         super().__init__(_ReplicateRequestHandler)
         self.webhook_secret = webhook_secret
@@ -221,6 +223,9 @@ class ReplicateStandIn(LocalHttpServer):
         self.image_delay = image_delay
         self.drip_interval = drip_interval
         self.drip_headers = drip_headers
+        # Where a webhook URL is really reached, as DNS would say: the local stack maps
+        # its public-looking HTTP API URLs onto the function runtime's local servers.
+        self.webhook_route = webhook_route
         self.requests: list[ReceivedRequest] = []
         self.predictions: dict[str, dict[str, Any]] = {}
         self.deliveries: list[WebhookDelivery] = []
@@ -327,6 +332,8 @@ class ReplicateStandIn(LocalHttpServer):
         delivery = WebhookDelivery(prediction=prediction, url=url)
         with self._lock:
             self.deliveries.append(delivery)
+        if self.webhook_route is not None:
+            url = self.webhook_route(url)
         if urlsplit(url).hostname not in ("127.0.0.1", "localhost"):
             delivery.errors.append("not delivered: the stand-in only calls local webhooks")
             return
