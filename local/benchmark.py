@@ -1,31 +1,52 @@
-"""Benchmarks whose figures the README quotes; run with `make bench` (not a test).
+"""Benchmarks whose figures the README quotes; run with ``make bench`` (a script, not a test).
 
-Measures, in one run, and prints as a markdown table:
+1. **Cold start as Lambda pays it** (the table that decides): for each handler, paired
+   rounds of two fresh interpreters, one running bare ``import boto3`` and one importing
+   the handler module, back to back in alternating order; the figure is the median of
+   the per-round ratios, with its spread. Each interpreter sees what a Lambda execution
+   environment has:
 
-1. cold import time of each handler module against bare ``import boto3``, each in a
-   fresh interpreter, median of several runs: once with bytecode already cached, once
-   compiling from source as Lambda must (the zips carry no ``.pyc`` and the code
-   directories are read-only, so every cold start compiles the package and the layer);
-2. the artifact sizes from ``dist/manifest.json`` (and the layer's unzipped size);
-3. peak memory growth of the webhook handler streaming a 1 MiB and a 64 MiB image
-   from a local image server through a signed webhook into S3 (moto's server in its
-   own process, so moto's storage is not counted): the rise of the handler process's
-   peak RSS over its RSS before the call (after warm-up calls, as in a warm Lambda
-   environment), and the peak of Python allocations during the call (tracemalloc);
-4. the time of a ``build.py`` run with nothing changed.
+   * the runtime's boto3 and its dependencies (the distributions ``build.py`` leaves
+     out of the layer because the runtime ships them) copied from this environment and
+     precompiled, as in Lambda's image;
+   * ``dist/functions.zip`` unzipped into a task root and ``dist/dependencies-layer.zip``
+     into an ``/opt``-like directory, so exactly the bytecode the zips carry is used
+     (none, if they carry none);
+   * ``sys.path`` in Lambda's order: task root, the layer's two directories, the
+     runtime's packages, then the standard library; ``-S`` keeps this machine's
+     site-packages off it and ``-B``/``PYTHONDONTWRITEBYTECODE`` keep any ``.pyc`` from
+     being written between samples (checked: the directories are compared before and
+     after, and every imported module must come from one of them);
 
-Every server listens on 127.0.0.1 and is stopped at the end; every loop is bounded.
+   plus, per handler, where the import time goes (``-X importtime`` self times summed per
+   origin: our code, each layer package, the runtime's packages; a standard-library module
+   counts for the package that first imported it).
+2. The artifact sizes from ``dist/manifest.json`` (and the layer's unzipped size).
+3. Peak memory growth of the webhook handler streaming a 1 MiB and a 64 MiB image from a
+   local image server through a signed webhook into S3 (moto's server in its own process,
+   so moto's storage is not counted), after warm-up calls as in a warm environment.
+4. The time of a ``build.py`` run into a fresh directory and of one with nothing changed.
+
+The figures are printed as markdown tables and written as JSON (``--output``) with the
+date, Python version and machine. Paired rounds make the ratio robust to a busy machine,
+but the published figures should come from an idle one. Every server listens on
+127.0.0.1 and is stopped at the end; every loop is bounded.
 """
 
 from __future__ import annotations
 
 import argparse
 import base64
+import compileall
+import datetime
 import gc
 import hashlib
+import importlib.metadata
 import json
 import os
 import platform
+import re
+import shutil
 import statistics
 import subprocess
 import sys
@@ -33,11 +54,18 @@ import tempfile
 import time
 import tracemalloc
 import zipfile
-from collections.abc import Mapping
-from contextlib import ExitStack
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import ExitStack, contextmanager
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+from build import PYTHON_VERSION, RUNTIME, RUNTIME_PROVIDED_DISTRIBUTIONS
+
+if TYPE_CHECKING:
+    from botocore.client import BaseClient
+
+    from local.replicate.standin import ReplicateStandIn
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 LAMBDA_SRC = REPO_ROOT / "lambda_src"
@@ -45,24 +73,27 @@ BUILD_PY = REPO_ROOT / "build.py"
 HANDLER_MODULES = tuple(
     f"aipic.handlers.{name}" for name in ("generate", "webhook", "on_upload", "publish")
 )
+BASELINE_MODULE = "boto3"
+COLD_START_BUDGET = 1.3  # a handler's cold import over bare `import boto3`
 MIB = 1024 * 1024
 STREAMED_SIZES = (1 * MIB, 64 * MIB)
 # Warm-up images: a single put_object and a two-part multipart upload, so the
 # measured invocations pay for no first-use setup (clients, connections, models).
 WARM_UP_SIZES = (64 * 1024, 6 * MIB)
 MEMORY_LIMIT_MIB = 16
+SAMPLE_TIMEOUT_SECONDS = 60
 
 REGION = "us-east-1"
 TABLE = "bench-pics"
 BUCKET = "bench-pics-bucket"
-SECRET_PARAMETER = "/bench/replicate-webhook-secret"
+SECRET_PARAMETER = "/bench/replicate-webhook-secret"  # noqa: S105 - a parameter name
 OWNER = "bench-owner"
 
 DUMMY_SETTINGS = {
     "AWS_REGION": REGION,
     "AWS_DEFAULT_REGION": REGION,
     "AWS_ACCESS_KEY_ID": "testing",
-    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",  # moto's fake credentials
     "PICS_TABLE_NAME": TABLE,
     "PICS_BUCKET_NAME": BUCKET,
     "REPLICATE_API_TOKEN_PARAMETER": "/bench/replicate-api-token",
@@ -77,6 +108,7 @@ DUMMY_SETTINGS = {
 
 
 def lambda_environment(**extra: str) -> dict[str, str]:
+    """The dev environment's interpreter with the source tree on the path (memory figures)."""
     return {
         **os.environ,
         **DUMMY_SETTINGS,
@@ -85,44 +117,307 @@ def lambda_environment(**extra: str) -> dict[str, str]:
     }
 
 
-# ---------------------------------------------------------------- 1. import times
+# ---------------------------------------------------------------- 1. cold start
 
 
-def import_seconds(module: str, env: Mapping[str, str]) -> float:
-    code = (
-        "import time; started = time.perf_counter(); "
-        f"import {module}; print(time.perf_counter() - started)"
-    )
-    result = subprocess.run(
-        [sys.executable, "-c", code],
+@dataclass(frozen=True)
+class LambdaTree:
+    """Directories laid out as in a Lambda execution environment, in ``sys.path`` order."""
+
+    task_root: Path
+    layer_paths: tuple[Path, ...]
+    runtime_packages: Path
+
+    @property
+    def search_path(self) -> tuple[Path, ...]:
+        return (self.task_root, *self.layer_paths, self.runtime_packages)
+
+
+def unzip(archive_path: Path, into: Path) -> None:
+    into.mkdir(parents=True, exist_ok=True)
+    with zipfile.ZipFile(archive_path) as archive:
+        archive.extractall(into)
+
+
+def copy_runtime_distributions(into: Path) -> list[str]:
+    """Copy the distributions the runtime ships from this environment; return name==version."""
+    into.mkdir(parents=True, exist_ok=True)
+    copied = []
+    for name in sorted(RUNTIME_PROVIDED_DISTRIBUTIONS):
+        distribution = importlib.metadata.distribution(name)
+        for file in distribution.files or ():
+            if ".." in file.parts or "__pycache__" in file.parts:
+                continue  # console scripts outside site-packages; stale bytecode
+            source = Path(str(distribution.locate_file(file)))
+            destination = into / file
+            destination.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(source, destination)
+        copied.append(f"{name}=={distribution.version}")
+    return copied
+
+
+def set_writable(root: Path, writable: bool) -> None:
+    """Read-only as in Lambda (binding for non-root users; the file check covers root)."""
+    for directory, _, files in os.walk(root):
+        os.chmod(directory, 0o755 if writable else 0o555)
+        for name in files:
+            os.chmod(Path(directory) / name, 0o644 if writable else 0o444)
+
+
+@contextmanager
+def lambda_tree(dist: Path) -> Iterator[tuple[LambdaTree, list[str]]]:
+    manifest = json.loads((dist / "manifest.json").read_text())
+    artifacts = manifest["artifacts"]
+    with tempfile.TemporaryDirectory(prefix="bench-lambda-") as scratch:
+        root = Path(scratch)
+        tree = LambdaTree(
+            task_root=root / "var" / "task",
+            layer_paths=(
+                root / "opt" / "python" / "lib" / f"python{PYTHON_VERSION}" / "site-packages",
+                root / "opt" / "python",
+            ),
+            runtime_packages=root / "var" / "lang" / "lib" / f"python{PYTHON_VERSION}" / "rt",
+        )
+        unzip(dist / artifacts["functions"]["path"], tree.task_root)
+        unzip(dist / artifacts["dependencies_layer"]["path"], root / "opt")
+        runtime_distributions = copy_runtime_distributions(tree.runtime_packages)
+        # Lambda's image carries the runtime's bytecode; ours, none but what the zips hold.
+        compileall.compile_dir(tree.runtime_packages, quiet=2, workers=1)
+        set_writable(root, writable=False)
+        try:
+            yield tree, runtime_distributions
+        finally:
+            set_writable(root, writable=True)
+
+
+def tree_files(tree: LambdaTree) -> set[str]:
+    found: set[str] = set()
+    for top in (tree.task_root, tree.layer_paths[-1], tree.runtime_packages):
+        for directory, _, files in os.walk(top):
+            found.update(os.path.join(directory, name) for name in files)
+    return found
+
+
+# Runs in the measured interpreter: times the import, then reports (outside the timing)
+# where every loaded module came from and whether a .pyc sat beside it.
+CHILD_CODE = """
+import sys, time
+started = time.perf_counter()
+__import__(sys.argv[1])
+elapsed = time.perf_counter() - started
+import json, os
+roots = sys.argv[2:]
+stdlib = os.path.dirname(os.__file__)
+origins, strays, shipped, with_bytecode = {}, [], 0, 0
+for name, module in list(sys.modules.items()):
+    path = getattr(module, "__file__", None)
+    if not path:
+        continue
+    root = next((r for r in roots if path.startswith(r + os.sep)), None)
+    if root is None:
+        if not path.startswith(stdlib + os.sep):
+            strays.append(path)
+        continue
+    origins[name] = root
+    if root != roots[-1]:
+        shipped += 1
+        cached = getattr(module, "__cached__", None)
+        with_bytecode += bool(cached and os.path.exists(cached))
+print(json.dumps({"seconds": elapsed, "origins": origins, "strays": strays,
+                  "shipped_modules": shipped, "with_bytecode": with_bytecode}))
+"""
+
+
+@dataclass(frozen=True)
+class Sample:
+    seconds: float
+    origins: dict[str, str]  # module → the search-path directory it was loaded from
+    shipped_modules: int  # modules loaded from the task root or the layer
+    with_bytecode: int  # of those, how many had their .pyc shipped beside them
+    importtime: str  # -X importtime's report (when asked for)
+
+
+def child_environment(tree: LambdaTree, search_path: Sequence[Path]) -> dict[str, str]:
+    environment = {
+        key: value for key, value in DUMMY_SETTINGS.items() if not key.lower().endswith("proxy")
+    }
+    return {
+        **environment,
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "LANG": "C.UTF-8",
+        "LAMBDA_TASK_ROOT": str(tree.task_root),
+        "PYTHONPATH": os.pathsep.join(str(path) for path in search_path),
+        "PYTHONDONTWRITEBYTECODE": "1",
+    }
+
+
+def sample(tree: LambdaTree, module: str, *, importtime: bool = False) -> Sample:
+    """One fresh interpreter; bare boto3 sees only the runtime (no layer, no function code)."""
+    search_path = tree.search_path if module != BASELINE_MODULE else (tree.runtime_packages,)
+    flags = ["-S", "-P", "-B", *(["-X", "importtime"] if importtime else [])]
+    roots = [str(path) for path in search_path]
+    completed = subprocess.run(  # noqa: S603 - our interpreter, fixed code, no shell
+        [sys.executable, *flags, "-c", CHILD_CODE, module, *roots],
         capture_output=True,
         text=True,
-        check=True,
-        env=dict(env),
-        timeout=60,
+        check=False,
+        env=child_environment(tree, search_path),
+        cwd=tree.task_root,
+        timeout=SAMPLE_TIMEOUT_SECONDS,
     )
-    return float(result.stdout.strip().splitlines()[-1])
+    if completed.returncode != 0:
+        raise RuntimeError(f"importing {module} failed:\n{completed.stderr[-3000:]}")
+    report = json.loads(completed.stdout.strip().splitlines()[-1])
+    if report["strays"]:
+        raise RuntimeError(f"{module} loaded modules from outside the tree: {report['strays']}")
+    return Sample(
+        seconds=report["seconds"],
+        origins=report["origins"],
+        shipped_modules=report["shipped_modules"],
+        with_bytecode=report["with_bytecode"],
+        importtime=completed.stderr if importtime else "",
+    )
 
 
-def median_import_seconds(modules: tuple[str, ...], runs: int, *, compile: bool) -> list[float]:
-    """Median per module; rounds interleave the modules so load spikes hit all alike."""
-    samples: dict[str, list[float]] = {module: [] for module in modules}
-    for _ in range(runs):
-        for module in modules:
-            with tempfile.TemporaryDirectory(prefix="bench-pycache-") as pycache:
-                # A fresh, empty bytecode cache: every module is compiled, as in Lambda.
-                extra = {"PYTHONPYCACHEPREFIX": pycache} if compile else {}
-                samples[module].append(import_seconds(module, lambda_environment(**extra)))
-    return [statistics.median(samples[module]) for module in modules]
+@dataclass
+class ColdStart:
+    handler: str
+    ratios: list[float]  # per round: handler import / bare boto3 import
+    handler_ms: list[float]
+    boto3_ms: list[float]
+    shipped_modules: int
+    with_bytecode: int
+
+    @property
+    def median(self) -> float:
+        return statistics.median(self.ratios)
+
+    @property
+    def quartiles(self) -> tuple[float, float]:
+        if len(self.ratios) < 2:
+            return self.ratios[0], self.ratios[0]
+        first, _, third = statistics.quantiles(self.ratios, n=4, method="inclusive")
+        return first, third
+
+    def summary(self) -> dict[str, object]:
+        q1, q3 = self.quartiles
+        return {
+            "ratio_median": round(self.median, 3),
+            "ratio_q1": round(q1, 3),
+            "ratio_q3": round(q3, 3),
+            "ratio_min": round(min(self.ratios), 3),
+            "ratio_max": round(max(self.ratios), 3),
+            "handler_ms_median": round(statistics.median(self.handler_ms), 1),
+            "boto3_ms_median": round(statistics.median(self.boto3_ms), 1),
+            "rounds": len(self.ratios),
+            "shipped_modules_loaded": self.shipped_modules,
+            "of_which_with_bytecode": self.with_bytecode,
+            "within_budget": self.median <= COLD_START_BUDGET,
+        }
 
 
-def import_rows(runs: int, compile_runs: int) -> list[tuple[str, float, float]]:
-    modules = ("boto3", *HANDLER_MODULES)
-    for module in modules:
-        import_seconds(module, lambda_environment())  # writes the bytecode cache
-    cached = median_import_seconds(modules, runs, compile=False)
-    compiled = median_import_seconds(modules, compile_runs, compile=True)
-    return list(zip(modules, cached, compiled, strict=True))
+def paired_cold_starts(tree: LambdaTree, rounds: int) -> list[ColdStart]:
+    """Each round, per handler: boto3 and the handler back to back, the order alternating."""
+    for module in (BASELINE_MODULE, *HANDLER_MODULES):
+        sample(tree, module)  # warm the page cache; not counted
+    results = {handler: ColdStart(handler, [], [], [], 0, 0) for handler in HANDLER_MODULES}
+    for round_number in range(rounds):
+        for index, handler in enumerate(HANDLER_MODULES):
+            pair = [BASELINE_MODULE, handler]
+            if (round_number + index) % 2:
+                pair.reverse()
+            measured = {module: sample(tree, module) for module in pair}
+            result = results[handler]
+            result.ratios.append(measured[handler].seconds / measured[BASELINE_MODULE].seconds)
+            result.handler_ms.append(measured[handler].seconds * 1000)
+            result.boto3_ms.append(measured[BASELINE_MODULE].seconds * 1000)
+            result.shipped_modules = measured[handler].shipped_modules
+            result.with_bytecode = measured[handler].with_bytecode
+    return list(results.values())
+
+
+IMPORTTIME_LINE = re.compile(r"^import time:\s+(\d+) \|\s+\d+ \|( *)(\S+)$")
+
+
+@dataclass
+class ImportNode:
+    name: str
+    self_us: int
+    depth: int
+    children: list[ImportNode] = field(default_factory=list)
+
+
+def import_tree(report: str) -> list[ImportNode]:
+    """``-X importtime`` lists a module after its children, indented one more level."""
+    stack: list[ImportNode] = []
+    for line in report.splitlines():
+        match = IMPORTTIME_LINE.match(line)
+        if match is None:
+            continue
+        node = ImportNode(match[3], int(match[1]), len(match[2]) // 2)
+        while stack and stack[-1].depth > node.depth:
+            node.children.insert(0, stack.pop())
+        stack.append(node)
+    return stack
+
+
+def origin_label(tree: LambdaTree, module: str, origin: str | None) -> str | None:
+    """Where a module came from, or None for the standard library."""
+    if origin is None:
+        return None
+    top = module.split(".")[0]
+    path = Path(origin)
+    if path == tree.task_root:
+        return f"function code ({top})"
+    if path == tree.runtime_packages:
+        return "runtime: boto3 and its dependencies"
+    return f"layer: {top}"
+
+
+def cost_by_origin(tree: LambdaTree, result: Sample) -> dict[str, float]:
+    """Milliseconds of import self time per origin; stdlib counts for its first importer."""
+    totals: dict[str, float] = {}
+
+    def visit(node: ImportNode, inherited: str) -> None:
+        label = origin_label(tree, node.name, result.origins.get(node.name)) or inherited
+        totals[label] = totals.get(label, 0.0) + node.self_us / 1000
+        for child in node.children:
+            visit(child, label)
+
+    for root in import_tree(result.importtime):
+        visit(root, "standard library")
+    return totals
+
+
+def import_costs(tree: LambdaTree, samples: int) -> dict[str, dict[str, float]]:
+    """Median milliseconds per origin, per module (bare boto3 first)."""
+    costs: dict[str, dict[str, float]] = {}
+    for module in (BASELINE_MODULE, *HANDLER_MODULES):
+        runs = [cost_by_origin(tree, sample(tree, module, importtime=True)) for _ in range(samples)]
+        labels = sorted({label for run in runs for label in run})
+        costs[module] = {
+            label: round(statistics.median(run.get(label, 0.0) for run in runs), 1)
+            for label in labels
+        }
+    return costs
+
+
+@dataclass(frozen=True)
+class ColdStartFigures:
+    results: list[ColdStart]
+    costs: dict[str, dict[str, float]]
+    runtime_distributions: list[str]
+
+
+def cold_start_figures(dist: Path, rounds: int, cost_samples: int) -> ColdStartFigures:
+    with lambda_tree(dist) as (tree, runtime):
+        before = tree_files(tree)
+        results = paired_cold_starts(tree, rounds)
+        costs = import_costs(tree, cost_samples)
+        written = tree_files(tree) - before
+        if written:
+            raise RuntimeError(f"files were written between samples: {sorted(written)[:5]}")
+    return ColdStartFigures(results, costs, runtime)
 
 
 # ---------------------------------------------------------------- 2 + 4. build
@@ -130,7 +425,7 @@ def import_rows(runs: int, compile_runs: int) -> list[tuple[str, float, float]]:
 
 def run_build(*args: str) -> float:
     started = time.perf_counter()
-    subprocess.run(
+    subprocess.run(  # noqa: S603 - our interpreter and build script, no shell
         [sys.executable, str(BUILD_PY), *args],
         check=True,
         capture_output=True,
@@ -164,7 +459,7 @@ def build_figures(runs: int) -> BuildFigures:
 # ---------------------------------------------------------------- 3. webhook memory
 
 
-def start_prediction(replicate: Any) -> dict[str, Any]:
+def start_prediction(replicate: ReplicateStandIn) -> dict[str, Any]:
     """Create a prediction on the stand-in (no webhook: the benchmark delivers it)."""
     import requests
 
@@ -180,14 +475,16 @@ def start_prediction(replicate: Any) -> dict[str, Any]:
     return prediction
 
 
-def prepare_aws(endpoint: str, secret: str, prediction_ids: Mapping[str, str]) -> Any:
+def prepare_aws(endpoint: str, secret: str, prediction_ids: Mapping[str, str]) -> BaseClient:
     """The bucket, the signing secret and one PROCESSING picture per prediction."""
     import boto3
 
     from tests.support.pics_table import create_pics_table
 
     session = boto3.Session(
-        aws_access_key_id="testing", aws_secret_access_key="testing", region_name=REGION
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",  # noqa: S106 - moto's fake credentials
+        region_name=REGION,
     )
     s3 = session.client("s3", endpoint_url=endpoint)
     s3.create_bucket(Bucket=BUCKET)
@@ -210,7 +507,8 @@ def prepare_aws(endpoint: str, secret: str, prediction_ids: Mapping[str, str]) -
                 "updatedAt": {"S": now},
             },
         )
-    return s3
+    s3_client: BaseClient = s3
+    return s3_client
 
 
 def proc_status_kib(field: str) -> int:
@@ -239,7 +537,8 @@ def webhook_child(plan: dict[str, Any]) -> None:
             headers=signed_webhook_headers(plan["secret"], body),
             raw_query_string=f"id={pic_id}",
         )
-        response: dict[str, Any] = webhook.handler(event, lambda_context("aipic-webhook"))
+        handler: Callable[..., dict[str, Any]] = webhook.handler
+        response = handler(event, lambda_context("aipic-webhook"))
         if response["statusCode"] != 200 or "image stored" not in response["body"]:
             raise RuntimeError(f"webhook answered {response} for {pic_id}")
 
@@ -307,8 +606,9 @@ def webhook_memory_figures() -> tuple[list[MemoryFigure], int]:
             ALLOWED_IMAGE_URL_SCHEMES="http",
             MAX_IMAGE_BYTES=str(2 * max(STREAMED_SIZES)),
         )
-        completed = subprocess.run(
-            [sys.executable, str(Path(__file__).resolve()), "--webhook-child", json.dumps(plan)],
+        completed = subprocess.run(  # noqa: S603 - our interpreter and module, no shell
+            [sys.executable, "-m", "local.benchmark", "--webhook-child", json.dumps(plan)],
+            cwd=REPO_ROOT,
             capture_output=True,
             text=True,
             env=env,
@@ -347,34 +647,69 @@ def milliseconds(seconds: float) -> str:
     return f"{seconds * 1000:.0f} ms"
 
 
-def print_report(
-    imports: list[tuple[str, float, float]],
-    build: BuildFigures,
-    memory: list[MemoryFigure],
-    rss_kib: int,
-    runs: int,
-    compile_runs: int,
-) -> None:
-    print(
-        f"Python {platform.python_version()} on {platform.machine()}, "
-        f"{os.cpu_count()} CPUs, {platform.system()} {platform.release()}\n"
-    )
-    boto3_compiled = imports[0][2]
-    print(
-        f"| import (fresh interpreter) | bytecode cached, median of {runs} "
-        f"| compiled from source, median of {compile_runs} | over boto3 (compiled) |"
-    )
-    print("| --- | ---: | ---: | ---: |")
-    for module, cached, compiled in imports:
-        extra = "" if module == "boto3" else f"{(compiled - boto3_compiled) * 1000:+.0f} ms"
-        print(f"| `{module}` | {milliseconds(cached)} | {milliseconds(compiled)} | {extra} |")
+def machine_description() -> dict[str, object]:
+    model = platform.processor() or platform.machine()
+    cpuinfo = Path("/proc/cpuinfo")
+    if cpuinfo.is_file():
+        names = [line for line in cpuinfo.read_text().splitlines() if line.startswith("model name")]
+        if names:
+            model = names[0].split(":", 1)[1].strip()
+    return {
+        "python": platform.python_version(),
+        "implementation": platform.python_implementation(),
+        "machine": platform.machine(),
+        "cpu": model,
+        "cpus": os.cpu_count(),
+        "system": f"{platform.system()} {platform.release()}",
+        "load_average": [round(value, 2) for value in os.getloadavg()],
+    }
 
+
+def print_cold_start(figures: ColdStartFigures, rounds: int) -> None:
+    print(
+        f"| cold start, {rounds} paired rounds | handler ÷ bare `import boto3`, median "
+        f"| IQR | min-max | handler | boto3 | shipped modules with bytecode | "
+        f"<= {COLD_START_BUDGET}x |"
+    )
+    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |")
+    for result in figures.results:
+        q1, q3 = result.quartiles
+        verdict = "ok" if result.median <= COLD_START_BUDGET else "OVER"
+        print(
+            f"| `{result.handler}` | {result.median:.2f}x | {q1:.2f}-{q3:.2f} "
+            f"| {min(result.ratios):.2f}-{max(result.ratios):.2f} "
+            f"| {statistics.median(result.handler_ms):.0f} ms "
+            f"| {statistics.median(result.boto3_ms):.0f} ms "
+            f"| {result.with_bytecode} of {result.shipped_modules} | {verdict} |"
+        )
+    print(f"\nRuntime packages (precompiled): {', '.join(figures.runtime_distributions)}.")
+
+    modules = (BASELINE_MODULE, *HANDLER_MODULES)
+    labels = sorted(
+        {label for costs in figures.costs.values() for label in costs},
+        key=lambda label: (label.split(":")[0], label),
+    )
+    print(
+        "\n| import self time by origin (-X importtime, ms, median) | "
+        + " | ".join(f"`{module.rsplit('.', 1)[-1]}`" for module in modules)
+        + " |"
+    )
+    print("| --- |" + " ---: |" * len(modules))
+    for label in labels:
+        cells = [f"{figures.costs[module].get(label, 0.0):.1f}" for module in modules]
+        print(f"| {label} | " + " | ".join(cells) + " |")
+    totals = [f"{sum(figures.costs[module].values()):.1f}" for module in modules]
+    print("| total | " + " | ".join(totals) + " |")
+
+
+def print_secondary(
+    build: BuildFigures, memory: list[MemoryFigure], rss_kib: int, runs: int
+) -> None:
     artifacts = build.manifest["artifacts"]
     print(f"\n| artifact ({build.manifest['architecture']}) | size |")
     print("| --- | ---: |")
     print(f"| `functions.zip` | {artifacts['functions']['size'] / 1024:.1f} KiB |")
-    layer_size = artifacts["dependencies_layer"]["size"]
-    print(f"| `dependencies-layer.zip` | {mib(layer_size)} |")
+    print(f"| `dependencies-layer.zip` | {mib(artifacts['dependencies_layer']['size'])} |")
     print(f"| layer unzipped | {mib(build.layer_unzipped_bytes)} |")
 
     print(
@@ -397,26 +732,96 @@ def print_report(
     print(f"| nothing changed (no-op), median of {runs} | {milliseconds(build.noop_seconds)} |")
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--runs", type=int, default=7, help="runs per median (default 7)")
+def parse_arguments(argv: Sequence[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
     parser.add_argument(
-        "--compile-runs", type=int, default=5, help="runs per compile-from-source median"
+        "--rounds", type=int, default=15, help="paired cold-start rounds per handler (default 15)"
+    )
+    parser.add_argument(
+        "--cost-samples",
+        type=int,
+        default=5,
+        help="-X importtime samples per module for the by-origin table (default 5)",
+    )
+    parser.add_argument("--runs", type=int, default=7, help="build no-op runs (default 7)")
+    parser.add_argument(
+        "--dist",
+        type=Path,
+        default=REPO_ROOT / "dist",
+        help="artifacts to measure (default: dist, as `make build` leaves it)",
+    )
+    parser.add_argument(
+        "--output",
+        type=Path,
+        default=REPO_ROOT / "dist" / "benchmark.json",
+        help="where the figures are written as JSON (default: dist/benchmark.json)",
+    )
+    parser.add_argument(
+        "--cold-start-only",
+        action="store_true",
+        help="measure only the cold start (e.g. of another --dist), not sizes, memory, build",
     )
     parser.add_argument("--webhook-child", help=argparse.SUPPRESS)
-    arguments = parser.parse_args()
+    arguments = parser.parse_args(argv)
+    for name in ("rounds", "cost_samples", "runs"):
+        if not 1 <= getattr(arguments, name) <= 100:
+            parser.error(f"--{name.replace('_', '-')} must be between 1 and 100")
+    return arguments
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    arguments = parse_arguments(argv)
     if arguments.webhook_child:
         webhook_child(json.loads(arguments.webhook_child))
         return 0
-    if not 1 <= arguments.runs <= 50 or not 1 <= arguments.compile_runs <= 50:
-        parser.error("--runs and --compile-runs must be between 1 and 50")
-
-    imports = import_rows(arguments.runs, arguments.compile_runs)
-    build = build_figures(arguments.runs)
-    memory, rss_kib = webhook_memory_figures()
-    print_report(imports, build, memory, rss_kib, arguments.runs, arguments.compile_runs)
-    over = [figure for figure in memory if figure.growth_kib >= MEMORY_LIMIT_MIB * 1024]
-    return 1 if over else 0
+    if sys.version_info[:2] != tuple(int(part) for part in PYTHON_VERSION.split(".")):
+        print(
+            f"warning: this is Python {platform.python_version()}, the runtime ({RUNTIME}) "
+            f"is {PYTHON_VERSION}: the shipped bytecode cannot be used and the figures "
+            "do not say what Lambda pays",
+            file=sys.stderr,
+        )
+    started = datetime.datetime.now(datetime.UTC)
+    machine = machine_description()
+    print(
+        f"{started:%Y-%m-%d}: Python {machine['python']} on {machine['machine']} "
+        f"({machine['cpu']}, {machine['cpus']} CPUs), {machine['system']}, "
+        f"load average {machine['load_average']}\n"
+    )
+    cold = cold_start_figures(arguments.dist.resolve(), arguments.rounds, arguments.cost_samples)
+    print_cold_start(cold, arguments.rounds)
+    document: dict[str, object] = {
+        "date": started.isoformat(timespec="seconds"),
+        "machine": machine,
+        "artifacts": str(arguments.dist),
+        "cold_start": {
+            "method": "paired interleaved rounds, fresh interpreters, Lambda's sys.path",
+            "budget": COLD_START_BUDGET,
+            "runtime_distributions": cold.runtime_distributions,
+            "handlers": {result.handler: result.summary() for result in cold.results},
+            "import_self_ms_by_origin": cold.costs,
+        },
+    }
+    failed = any(result.median > COLD_START_BUDGET for result in cold.results)
+    if not arguments.cold_start_only:
+        build = build_figures(arguments.runs)
+        memory, rss_kib = webhook_memory_figures()
+        print_secondary(build, memory, rss_kib, arguments.runs)
+        document["artifact_sizes"] = {
+            key: value["size"] for key, value in build.manifest["artifacts"].items()
+        } | {"layer_unzipped": build.layer_unzipped_bytes}
+        document["webhook_memory"] = [asdict(figure) for figure in memory]
+        document["webhook_rss_kib"] = rss_kib
+        document["build_seconds"] = {
+            "fresh": round(build.fresh_seconds, 2),
+            "noop_median": round(build.noop_seconds, 3),
+        }
+        failed |= any(figure.growth_kib >= MEMORY_LIMIT_MIB * 1024 for figure in memory)
+    document["machine_load_average_after"] = [round(value, 2) for value in os.getloadavg()]
+    arguments.output.parent.mkdir(parents=True, exist_ok=True)
+    arguments.output.write_text(json.dumps(document, indent=2) + "\n")
+    print(f"\nFigures written to {arguments.output}.")
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":
