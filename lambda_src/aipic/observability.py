@@ -20,7 +20,7 @@ import os
 import sys
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
-from typing import Any, TextIO, TypeVar, cast
+from typing import Any, Protocol, TextIO, TypeVar, cast
 
 DEFAULT_SERVICE = "aipic"
 DEFAULT_LEVEL = "INFO"
@@ -30,6 +30,25 @@ _EXTRA_ATTRIBUTE = "aipic_extra"
 Extra = Mapping[str, object] | None
 
 _Handler = TypeVar("_Handler", bound=Callable[..., Any])
+
+
+class LambdaContext(Protocol):
+    """The Lambda context attributes this logger reads; a type for the handlers' ``context``
+    that, unlike Powertools' ``LambdaContext``, costs no Powertools import."""
+
+    @property
+    def function_name(self) -> str: ...
+
+    @property
+    def memory_limit_in_mb(self) -> int: ...
+
+    @property
+    def invoked_function_arn(self) -> str: ...
+
+    @property
+    def aws_request_id(self) -> str: ...
+
+    def get_remaining_time_in_millis(self) -> int: ...
 
 
 class JsonFormatter(logging.Formatter):

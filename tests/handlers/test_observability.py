@@ -9,7 +9,7 @@ import sys
 from typing import Any
 
 import pytest
-from aipic.observability import StructuredLogger
+from aipic.observability import LambdaContext, StructuredLogger
 
 from local.runtime.events import lambda_context
 
@@ -112,3 +112,9 @@ def test_importing_it_loads_no_powertools() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     )
     assert result.stdout.strip() == "False"
+
+
+def test_the_local_context_satisfies_the_lambda_context_type() -> None:
+    context: LambdaContext = lambda_context("aipic-typed")
+
+    assert context.get_remaining_time_in_millis() > 0
