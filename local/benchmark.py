@@ -1,10 +1,11 @@
 """Benchmarks whose figures the README quotes; run with ``make bench`` (a script, not a test).
 
 1. **Cold start as Lambda pays it** (the table that decides): for each handler, paired
-   rounds of two fresh interpreters, one running bare ``import boto3`` and one importing
+   rounds of two fresh interpreters, one running bare ``import boto3`` (the runtime's
+   packages alone: what a function without our code and layer pays) and one importing
    the handler module, back to back in alternating order; the figure is the median of
-   the per-round ratios, with its spread. Each interpreter sees what a Lambda execution
-   environment has:
+   the per-round ratios, with its spread. The handler's interpreter sees what a Lambda
+   execution environment has:
 
    * the runtime's boto3 and its dependencies (the distributions ``build.py`` leaves
      out of the layer because the runtime ships them) copied from this environment and
