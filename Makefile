@@ -59,8 +59,8 @@ test: lint test-python lint-resolvers test-terraform checkov ## Everything CI ru
 demo: venv node ## Generate one picture end to end locally: make demo PROMPT="..."
 	$(PY) -m local.demo --prompt "$(PROMPT)" $(DEMO_ARGS)
 
-bench: venv build ## Benchmarks whose figures the README quotes
-	$(PY) tests/benchmark.py
+bench: venv build ## Benchmarks whose figures the README quotes (paired Lambda-faithful cold start first)
+	$(PY) -m local.benchmark
 
 clean: ## Remove build outputs and local environments
 	rm -rf dist .build $(VENV) $(CHECKOV_VENV) node_modules .tfcli

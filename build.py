@@ -5,24 +5,41 @@ Writes into ``dist/``:
 * ``functions.zip``: the ``aipic`` package at the zip root (``.py`` files and
   ``py.typed`` only), one artifact shared by all four functions;
 * ``dependencies-layer.zip``: the runtime dependencies from ``requirements.txt``
-  under ``python/``, installed as manylinux wheels for the Lambda runtime;
+  under ``python/``, installed as manylinux wheels for the Lambda runtime, less
+  what the runtime already ships (boto3 and its dependencies);
 * ``manifest.json``: each artifact's path, size and base64 SHA-256 (what
   Terraform's ``filebase64sha256()`` yields).
 
-Zips are deterministic (fixed timestamps, sorted entries, fixed modes), so two
-builds of the same inputs are byte-identical. Each artifact has a fingerprint of
-its inputs; when it matches and the artifact is intact, nothing is rebuilt (the
-layer's fingerprint does not include the function code, so editing a handler
-never re-runs pip).
+Both zips carry bytecode for the runtime's Python beside the sources, in
+``__pycache__/`` where the import system looks for it, so a cold start loads it
+instead of compiling every module (the code directories are read-only in Lambda,
+so nothing compiled there is ever kept). The ``.pyc`` files are unchecked-hash
+based (PEP 552): no timestamps inside, and the runtime does not even read the
+source to validate them; the code is immutable once deployed. They must be made
+by the runtime's Python version (``--python``); any other is refused, since its
+bytecode would be ignored by the runtime.
+
+Zips are deterministic (fixed timestamps, sorted entries, fixed modes, bytecode
+compiled with a fixed hash seed and Lambda's own paths as the recorded file
+names), so two builds of the same inputs are byte-identical. Each artifact has a
+fingerprint of its inputs; when it matches and the artifact is intact, nothing is
+rebuilt (the layer's fingerprint does not include the function code, so editing a
+handler never re-runs pip).
 """
 
 from __future__ import annotations
 
 import argparse
 import base64
+import csv
+import email.parser
 import hashlib
+import importlib.util
 import json
 import os
+import platform
+import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -35,6 +52,10 @@ from pathlib import Path
 REPO_ROOT = Path(__file__).resolve().parent
 RUNTIME = "python3.12"
 PYTHON_VERSION = "3.12"
+BYTECODE_TAG = "cpython-312"  # sys.implementation.cache_tag of the runtime's interpreter
+# Where Lambda puts each artifact; recorded in the bytecode as its source's file name.
+TASK_ROOT = "/var/task"
+LAYER_ROOT = "/opt"
 # Lambda's python3.12 runtime runs on Amazon Linux 2023 (glibc 2.34): manylinux
 # wheels up to glibc 2.28 run there. pip does not expand a perennial tag to
 # older ones, so both the 2014 (glibc 2.17) and the 2.28 tag are passed.
@@ -42,6 +63,12 @@ PLATFORM_TAGS = {
     "arm64": ("manylinux2014_aarch64", "manylinux_2_28_aarch64"),
     "x86_64": ("manylinux2014_x86_64", "manylinux_2_28_x86_64"),
 }
+# What the Lambda Python runtime already ships: boto3 and everything it depends on. The
+# layer never carries these: a layer copy comes before the runtime's on sys.path, so it
+# would shadow the runtime's precompiled one and be compiled on every cold start.
+RUNTIME_PROVIDED_DISTRIBUTIONS = frozenset(
+    {"boto3", "botocore", "jmespath", "python-dateutil", "s3transfer", "six", "urllib3"}
+)
 FUNCTIONS_ZIP = "functions.zip"
 LAYER_ZIP = "dependencies-layer.zip"
 MANIFEST = "manifest.json"
@@ -65,6 +92,110 @@ PIP_OUTPUT_TAIL_LINES = 25
 
 class BuildError(Exception):
     """An expected failure: reported as a message, without a traceback."""
+
+
+# ---------------------------------------------------------------- bytecode
+
+# Run by the compiling interpreter: reads [source path, recorded name, .pyc path]
+# triples from stdin and writes each .pyc. Unchecked-hash pycs hold no mtime.
+COMPILE_CODE = """
+import json, py_compile, sys
+mode = py_compile.PycInvalidationMode.UNCHECKED_HASH
+for source, recorded, target in json.load(sys.stdin):
+    try:
+        py_compile.compile(source, cfile=target, dfile=recorded, doraise=True,
+                           invalidation_mode=mode)
+    except py_compile.PyCompileError as error:
+        sys.exit(f"cannot compile {recorded}: {error.msg}")
+"""
+IDENTITY_CODE = (
+    "import importlib.util, platform, sys; "
+    "print(sys.implementation.cache_tag, platform.python_version(), "
+    "importlib.util.MAGIC_NUMBER.hex())"
+)
+
+
+@dataclass(frozen=True)
+class Compiler:
+    """The interpreter that writes the bytecode: the runtime's Python version only."""
+
+    python: str
+    version: str  # e.g. 3.12.1: the fingerprint includes it, as a patch release may
+    magic: str  # compile differently (the magic number changes only per minor release)
+
+    @property
+    def identity(self) -> tuple[str, bytes]:
+        return ("bytecode", f"{BYTECODE_TAG} {self.version} {self.magic}".encode())
+
+    def compile(self, triples: Sequence[tuple[Path, str, Path]]) -> None:
+        for _, _, target in triples:
+            target.parent.mkdir(parents=True, exist_ok=True)
+        document = json.dumps(
+            [[str(source), name, str(target)] for source, name, target in triples]
+        )
+        completed = subprocess.run(
+            [self.python, "-E", "-s", "-c", COMPILE_CODE],
+            input=document,
+            capture_output=True,
+            text=True,
+            check=False,
+            # Nothing in 3.12's bytecode is known to follow string hashes (marshal sorts
+            # frozenset constants); a fixed seed keeps it so should that change.
+            env={**os.environ, "PYTHONHASHSEED": "0"},
+        )
+        if completed.returncode != 0:
+            raise BuildError(
+                f"compiling bytecode with {self.python} failed: {completed.stderr.strip()}"
+            )
+
+
+def find_compiler(python: str | None) -> Compiler:
+    if python is None:
+        tag, version = sys.implementation.cache_tag, platform.python_version()
+        magic, executable = importlib.util.MAGIC_NUMBER.hex(), sys.executable
+    else:
+        executable = shutil.which(python) or python
+        try:
+            completed = subprocess.run(
+                [executable, "-E", "-s", "-c", IDENTITY_CODE],
+                capture_output=True,
+                text=True,
+                check=True,
+                timeout=60,
+            )
+        except (OSError, subprocess.SubprocessError) as error:
+            raise BuildError(f"cannot run --python {python}: {error}") from None
+        tag, version, magic = completed.stdout.split()
+    if tag != BYTECODE_TAG:
+        raise BuildError(
+            f"{executable} is Python {version} ({tag}), but the bytecode must be compiled by "
+            f"Python {PYTHON_VERSION} ({BYTECODE_TAG}), the {RUNTIME} runtime's: Lambda would "
+            f"ignore it and compile every module on each cold start. Run build.py with "
+            f"Python {PYTHON_VERSION} or pass --python /path/to/python{PYTHON_VERSION} "
+            "(local/tools/find-python.sh finds one)"
+        )
+    return Compiler(executable, version, magic)
+
+
+def bytecode_path(source: Path) -> Path:
+    """``pkg/mod.py`` → ``pkg/__pycache__/mod.cpython-312.pyc``: where Python looks first."""
+    return source.parent / "__pycache__" / f"{source.stem}.{BYTECODE_TAG}.pyc"
+
+
+def with_bytecode(
+    entries: Sequence[tuple[str, Path]], compiler: Compiler, staging: Path, recorded_root: str
+) -> list[tuple[str, Path]]:
+    """The entries plus a compiled ``.pyc`` (written below ``staging``) for each module."""
+    triples, added = [], []
+    for arcname, source in entries:
+        if not arcname.endswith(".py"):
+            continue
+        pyc_name = bytecode_path(Path(arcname)).as_posix()
+        target = staging / pyc_name
+        triples.append((source, f"{recorded_root}/{arcname}", target))
+        added.append((pyc_name, target))
+    compiler.compile(triples)
+    return sorted([*entries, *added])
 
 
 @dataclass(frozen=True)
@@ -140,8 +271,10 @@ def is_test_module(name: str) -> bool:
     return name == "conftest.py" or name.startswith("test_") or name.endswith("_test.py")
 
 
-def build_functions(source: Path, destination: Path) -> None:
-    write_deterministic_zip(destination, function_entries(source))
+def build_functions(source: Path, destination: Path, compiler: Compiler) -> None:
+    with tempfile.TemporaryDirectory(prefix="aipic-functions-") as staging:
+        entries = with_bytecode(function_entries(source), compiler, Path(staging), TASK_ROOT)
+        write_deterministic_zip(destination, entries)
 
 
 # ---------------------------------------------------------------- dependencies layer
@@ -176,10 +309,43 @@ def pip_failure_tail(output: str) -> str:
     return "\n".join(lines[-PIP_OUTPUT_TAIL_LINES:])
 
 
+def canonical_name(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def requirement_names(text: str) -> set[str]:
+    """The distributions a requirements file names directly (options and comments aside)."""
+    names = set()
+    for line in text.splitlines():
+        match = re.match(r"\s*([A-Za-z0-9][A-Za-z0-9._-]*)", line.split("#", 1)[0])
+        if match and not line.lstrip().startswith("-"):
+            names.add(canonical_name(match[1]))
+    return names
+
+
+def runtime_provided_files(site_packages: Path) -> tuple[set[Path], list[str]]:
+    """Files of the installed distributions the runtime ships, and their name==version."""
+    files: set[Path] = set()
+    found = []
+    for dist_info in sorted(site_packages.glob("*.dist-info")):
+        metadata = email.parser.HeaderParser().parsestr(
+            (dist_info / "METADATA").read_text(encoding="utf-8")
+        )
+        if canonical_name(metadata["Name"]) not in RUNTIME_PROVIDED_DISTRIBUTIONS:
+            continue
+        found.append(f"{metadata['Name']}=={metadata['Version']}")
+        files.update(dist_info.iterdir())
+        with (dist_info / "RECORD").open(encoding="utf-8", newline="") as record:
+            for row in csv.reader(record):
+                files.add(Path(os.path.normpath(site_packages / row[0])))
+    return files, found
+
+
 def layer_entries(site_packages: Path) -> list[tuple[str, Path]]:
+    provided, _ = runtime_provided_files(site_packages)
     entries = []
     for path in walk_files(site_packages, EXCLUDED_LAYER_TOP_LEVEL):
-        if path.suffix == ".pyc":
+        if path.suffix == ".pyc" or path in provided:
             continue
         if path.parent.name.endswith(".dist-info") and path.name in EXCLUDED_DIST_INFO_FILES:
             continue
@@ -187,7 +353,9 @@ def layer_entries(site_packages: Path) -> list[tuple[str, Path]]:
     return sorted(entries)
 
 
-def build_layer(requirements: Path, architecture: str, destination: Path) -> None:
+def build_layer(
+    requirements: Path, architecture: str, destination: Path, compiler: Compiler
+) -> None:
     with tempfile.TemporaryDirectory(prefix="aipic-layer-") as workdir:
         target = Path(workdir) / "python"
         command = pip_install_command(requirements, target, architecture)
@@ -200,7 +368,13 @@ def build_layer(requirements: Path, architecture: str, destination: Path) -> Non
                 f"(exit {completed.returncode}); pip said:\n"
                 + pip_failure_tail(completed.stdout + completed.stderr)
             )
-        write_deterministic_zip(destination, layer_entries(target))
+        _, left_out = runtime_provided_files(target)
+        if left_out:
+            print(f"{LAYER_ZIP}: left out, the runtime ships them: {', '.join(left_out)}")
+        entries = with_bytecode(
+            layer_entries(target), compiler, Path(workdir) / "bytecode", LAYER_ROOT
+        )
+        write_deterministic_zip(destination, entries)
 
 
 def pip_environment() -> dict[str, str]:
@@ -228,22 +402,32 @@ def builder_identity() -> tuple[str, bytes]:
     return ("build.py", Path(__file__).read_bytes())
 
 
-def functions_fingerprint(source: Path) -> str:
+def functions_fingerprint(source: Path, compiler: Compiler) -> str:
     return fingerprint(
         [
             builder_identity(),
+            compiler.identity,
             *((name, path.read_bytes()) for name, path in function_entries(source)),
         ]
     )
 
 
-def layer_fingerprint(requirements: Path, architecture: str) -> str:
+def layer_fingerprint(requirements: Path, architecture: str, compiler: Compiler) -> str:
     if not requirements.is_file():
         raise BuildError(f"requirements file not found: {requirements}")
+    content = requirements.read_bytes()
+    provided = sorted(requirement_names(content.decode()) & RUNTIME_PROVIDED_DISTRIBUTIONS)
+    if provided:
+        raise BuildError(
+            f"{requirements} names {', '.join(provided)}, which the {RUNTIME} runtime ships "
+            "(boto3 and its dependencies): remove them; the layer never carries them, as a "
+            "copy there would shadow the runtime's precompiled one"
+        )
     return fingerprint(
         [
             builder_identity(),
-            ("requirements", requirements.read_bytes()),
+            compiler.identity,
+            ("requirements", content),
             ("python", PYTHON_VERSION.encode()),
             ("platforms", " ".join(PLATFORM_TAGS[architecture]).encode()),
         ]
@@ -313,6 +497,11 @@ def parse_arguments(argv: Sequence[str] | None) -> argparse.Namespace:
         help="output directory (default: dist)",
     )
     parser.add_argument(
+        "--python",
+        help=f"Python {PYTHON_VERSION} interpreter that compiles the bytecode (default: the one "
+        "running build.py; any other version is refused)",
+    )
+    parser.add_argument(
         "--architecture",
         choices=sorted(PLATFORM_TAGS),
         default="arm64",
@@ -321,19 +510,21 @@ def parse_arguments(argv: Sequence[str] | None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def build(source: Path, requirements: Path, out: Path, architecture: str) -> list[str]:
+def build(
+    source: Path, requirements: Path, out: Path, architecture: str, compiler: Compiler
+) -> list[str]:
     """Bring ``out`` up to date; return the names of the artifacts that were rebuilt."""
     functions = Artifact(
         key="functions",
         filename=FUNCTIONS_ZIP,
-        fingerprint=functions_fingerprint(source),
-        make=lambda destination: build_functions(source, destination),
+        fingerprint=functions_fingerprint(source, compiler),
+        make=lambda destination: build_functions(source, destination, compiler),
     )
     layer = Artifact(
         key="dependencies_layer",
         filename=LAYER_ZIP,
-        fingerprint=layer_fingerprint(requirements, architecture),
-        make=lambda destination: build_layer(requirements, architecture, destination),
+        fingerprint=layer_fingerprint(requirements, architecture, compiler),
+        make=lambda destination: build_layer(requirements, architecture, destination, compiler),
     )
     out.mkdir(parents=True, exist_ok=True)
     state_path = out / STATE_FILE
@@ -374,6 +565,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             arguments.requirements.resolve(),
             arguments.out.resolve(),
             arguments.architecture,
+            find_compiler(arguments.python),
         )
     except (BuildError, OSError) as error:
         print(f"build.py: error: {error}", file=sys.stderr)

@@ -1,4 +1,4 @@
-"""build.py, run as the command line it is: artifacts, determinism, no-op runs, errors.
+"""build.py, run as the command line it is: artifacts, bytecode, determinism, no-op runs, errors.
 
 Most tests build a tiny fixture package with one small pinned pure-Python
 requirement, so pip runs in about a second. The runs that must prove pip was
@@ -10,9 +10,12 @@ repository's real requirements.txt for both architectures.
 
 import base64
 import hashlib
+import importlib.util
 import json
+import marshal
 import os
 import shutil
+import stat
 import subprocess
 import sys
 import zipfile
@@ -23,7 +26,13 @@ import pytest
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 BUILD_PY = REPO_ROOT / "build.py"
-TINY_REQUIREMENT = "jmespath==1.1.0"  # pure Python, ships a console script (bin/jp.py)
+TINY_REQUIREMENT = "pycodestyle==2.15.0"  # pure Python, ships a console script (bin/)
+# What the Lambda runtime ships (boto3 and its dependencies), as top-level import names.
+RUNTIME_PROVIDED_TOP_LEVEL = frozenset(
+    {"boto3", "botocore", "s3transfer", "jmespath", "dateutil", "six", "urllib3"}
+)
+BYTECODE_TAG = "cpython-312"
+UNCHECKED_HASH_FLAGS = 0b01  # PEP 552: hash-based, source not checked
 ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)
 ARTIFACT_FILES = ("functions.zip", "dependencies-layer.zip", "manifest.json")
 
@@ -31,6 +40,8 @@ FIXTURE_MODULES = {
     "__init__.py": '"""fixture package"""\n',
     "py.typed": "",
     "settings.py": "TABLE = 'pics'\n",
+    # A set constant: its order in the bytecode follows string hashes unless they are fixed.
+    "statuses.py": "def is_final(s):\n    return s in {'COMPLETED', 'FAILED', 'CANCELED', 'X'}\n",
     "handlers/__init__.py": "",
     "handlers/generate.py": "def handler(event, context):\n    return event\n",
     "handlers/webhook.py": "def handler(event, context):\n    return {'statusCode': 200}\n",
@@ -118,21 +129,60 @@ def assert_clean_failure(result: subprocess.CompletedProcess[str], message: str)
     assert "Traceback" not in result.stderr
 
 
+def runtime_stand_in(into: Path) -> Path:
+    """A directory holding only what the Lambda runtime ships, linked from this environment."""
+    into.mkdir()
+    for top in RUNTIME_PROVIDED_TOP_LEVEL:
+        spec = importlib.util.find_spec(top)
+        assert spec is not None, top
+        assert spec.origin is not None, top
+        origin = Path(spec.origin)
+        package = origin.parent if origin.name == "__init__.py" else origin
+        (into / package.name).symlink_to(package)
+    return into
+
+
 def run_with_layer(layer_zip: Path, into: Path, code: str) -> subprocess.CompletedProcess[str]:
     """Unpack the layer into ``into`` and run ``code`` on its ``python/`` directory.
 
     ``-S`` keeps this virtual environment's site-packages (which has the same packages)
-    out, so an import can only succeed from the layer; ``m`` is importlib.metadata.
+    out, so an import can only succeed from the layer or, after it as in Lambda, from
+    the runtime's packages (boto3 and its dependencies); ``m`` is importlib.metadata.
     """
     with zipfile.ZipFile(layer_zip) as archive:
         archive.extractall(into)
-    prelude = "import sys, importlib.metadata as m; sys.path.insert(0, sys.argv[1]); "
+    runtime = runtime_stand_in(into.parent / f"{into.name}-runtime")
+    prelude = "import sys, importlib.metadata as m; sys.path[0:0] = sys.argv[1:]; "
     return subprocess.run(
-        [sys.executable, "-S", "-c", prelude + code, str(into / "python")],
+        [sys.executable, "-S", "-c", prelude + code, str(into / "python"), str(runtime)],
         capture_output=True,
         text=True,
         check=False,
     )
+
+
+def pyc_name(module: str) -> str:
+    """``pkg/mod.py`` → ``pkg/__pycache__/mod.cpython-312.pyc``."""
+    directory, _, file = module.rpartition("/")
+    prefix = f"{directory}/" if directory else ""
+    return f"{prefix}__pycache__/{file.removesuffix('.py')}.{BYTECODE_TAG}.pyc"
+
+
+def assert_bytecode_for_every_module(archive: zipfile.ZipFile, recorded_root: str) -> int:
+    """Each ``.py`` has its unchecked-hash ``.pyc`` for 3.12, and nothing else is bytecode."""
+    names = set(archive.namelist())
+    modules = sorted(name for name in names if name.endswith(".py"))
+    assert modules
+    assert {pyc_name(module) for module in modules} == {n for n in names if n.endswith(".pyc")}
+    for module in modules:
+        source = archive.read(module)
+        data = archive.read(pyc_name(module))
+        assert data[:4] == importlib.util.MAGIC_NUMBER, module  # this test runs on 3.12
+        assert int.from_bytes(data[4:8], "little") == UNCHECKED_HASH_FLAGS, module
+        assert data[8:16] == importlib.util.source_hash(source), module
+        code = marshal.loads(data[16:])
+        assert code.co_filename == f"{recorded_root}/{module}", module
+    return len(modules)
 
 
 def assert_deterministic_entries(archive: zipfile.ZipFile) -> None:
@@ -166,7 +216,7 @@ def test_help_describes_every_option() -> None:
     result = run_build("--help")
 
     assert result.returncode == 0
-    for option in ("--source", "--requirements", "--out", "--architecture"):
+    for option in ("--source", "--requirements", "--out", "--architecture", "--python"):
         assert option in result.stdout
     assert "manifest.json" in result.stdout
 
@@ -174,11 +224,81 @@ def test_help_describes_every_option() -> None:
 def test_functions_zip_holds_only_the_package_modules_at_its_root(tiny_build: Project) -> None:
     with zipfile.ZipFile(tiny_build.out / "functions.zip") as archive:
         assert_deterministic_entries(archive)
-        assert archive.namelist() == sorted(f"aipic/{name}" for name in FIXTURE_MODULES)
+        sources = [f"aipic/{name}" for name in FIXTURE_MODULES]
+        bytecode = [pyc_name(name) for name in sources if name.endswith(".py")]
+        assert archive.namelist() == sorted(sources + bytecode)
         assert (
             archive.read("aipic/handlers/generate.py").decode()
             == (FIXTURE_MODULES["handlers/generate.py"])
         )
+
+
+def test_both_zips_carry_unchecked_hash_bytecode_for_the_runtime(tiny_build: Project) -> None:
+    with zipfile.ZipFile(tiny_build.out / "functions.zip") as archive:
+        assert_bytecode_for_every_module(archive, "/var/task")
+    with zipfile.ZipFile(tiny_build.out / "dependencies-layer.zip") as archive:
+        assert_bytecode_for_every_module(archive, "/opt")
+
+
+def test_shipped_bytecode_is_what_python_imports(tiny_build: Project, tmp_path: Path) -> None:
+    # Unchecked-hash bytecode is loaded without reading the source: a source edited after
+    # the build still runs as built, which shows the .pyc (not the source) was imported.
+    task_root = tmp_path / "task"
+    with zipfile.ZipFile(tiny_build.out / "functions.zip") as archive:
+        archive.extractall(task_root)
+    (task_root / "aipic" / "settings.py").write_text("TABLE = 'edited'\n")
+
+    result = subprocess.run(
+        [sys.executable, "-S", "-B", "-c", "import aipic.settings as s; print(s.TABLE)"],
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=task_root,
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "pics"
+
+
+def test_bytecode_of_another_python_version_is_refused(project: Project, tmp_path: Path) -> None:
+    # Stands in for a Python 3.11: answers build.py's identity question as 3.11 would.
+    python311 = tmp_path / "python3.11"
+    python311.write_text("#!/bin/sh\necho cpython-311 3.11.7 a70d0d0a\n")
+    python311.chmod(python311.stat().st_mode | stat.S_IXUSR)
+
+    result = project.build("--python", str(python311))
+
+    assert_clean_failure(result, "is Python 3.11.7 (cpython-311)")
+    assert "must be compiled by Python 3.12" in result.stderr
+    assert not project.out.exists()
+
+
+def test_bytecode_does_not_depend_on_the_hash_seed(tiny_build: Project, tmp_path: Path) -> None:
+    for seed in ("1", "2"):
+        out = tmp_path / f"seed-{seed}"
+        built(
+            run_build(
+                "--source",
+                str(tiny_build.source),
+                "--requirements",
+                str(tiny_build.requirements),
+                "--out",
+                str(out),
+                env={**os.environ, "PYTHONHASHSEED": seed},
+            )
+        )
+        assert (out / "functions.zip").read_bytes() == (
+            tiny_build.out / "functions.zip"
+        ).read_bytes()
+
+
+def test_requirements_naming_what_the_runtime_ships_are_refused(project: Project) -> None:
+    project.requirements.write_text(f"{TINY_REQUIREMENT}\nurllib3==2.8.0  # pinned\nSix>=1\n")
+
+    result = project.build()
+
+    assert_clean_failure(result, "names six, urllib3, which the python3.12 runtime ships")
+    assert not project.out.exists()
 
 
 def test_layer_zip_holds_the_requirements_under_python(tiny_build: Project) -> None:
@@ -187,9 +307,9 @@ def test_layer_zip_holds_the_requirements_under_python(tiny_build: Project) -> N
         names = archive.namelist()
 
     assert all(name.startswith("python/") for name in names)
-    assert "python/jmespath/__init__.py" in names
-    assert "python/jmespath-1.1.0.dist-info/METADATA" in names
-    assert not [name for name in names if "__pycache__" in name or name.endswith(".pyc")]
+    assert "python/pycodestyle.py" in names
+    assert "python/pycodestyle-2.15.0.dist-info/METADATA" in names
+    assert pyc_name("python/pycodestyle.py") in names
     # Machine-specific pip output: console scripts with the build interpreter's
     # shebang, and the RECORD listing their hashes.
     assert not [name for name in names if name.startswith("python/bin/")]
@@ -201,15 +321,15 @@ def test_layer_packages_import_with_their_metadata(tiny_build: Project, tmp_path
     result = run_with_layer(
         tiny_build.out / "dependencies-layer.zip",
         layer,
-        "import jmespath; print(jmespath.__file__); print(m.version('jmespath')); "
-        "print(jmespath.search('a.b', {'a': {'b': 7}}))",
+        "import pycodestyle; print(pycodestyle.__file__); print(m.version('pycodestyle')); "
+        "print(pycodestyle.__version__)",
     )
 
     assert result.returncode == 0, result.stderr
     module_file, version, value = result.stdout.split()
     assert Path(module_file).is_relative_to(layer)
-    assert version == "1.1.0"
-    assert value == "7"
+    assert version == "2.15.0"
+    assert value == "2.15.0"
 
 
 def test_manifest_records_each_artifact_as_terraform_hashes_it(tiny_build: Project) -> None:
@@ -258,7 +378,7 @@ def test_pip_cannot_install_in_offline_environment(project: Project, tmp_path: P
     result = project.build(env=offline_pip_env(tmp_path))
 
     assert_clean_failure(result, "pip could not install")
-    assert "jmespath" in result.stderr
+    assert "pycodestyle" in result.stderr
 
 
 def test_second_run_with_nothing_changed_does_no_work(project: Project, tmp_path: Path) -> None:
@@ -306,14 +426,14 @@ def test_deleted_artifact_is_rebuilt_identically(project: Project, tmp_path: Pat
 
 def test_changed_requirements_rebuild_the_layer(project: Project) -> None:
     built(project.build())
-    project.requirements.write_text(f"{TINY_REQUIREMENT}\nsix==1.17.0\n")
+    project.requirements.write_text(f"{TINY_REQUIREMENT}\nidna==3.20\n")
 
     result = built(project.build())
 
     assert "built dependencies-layer.zip" in result.stdout
     assert "functions.zip" not in result.stdout
     with zipfile.ZipFile(project.out / "dependencies-layer.zip") as archive:
-        assert "python/six.py" in archive.namelist()
+        assert "python/idna/__init__.py" in archive.namelist()
 
 
 def test_architecture_is_recorded_and_switching_it_rebuilds_only_the_layer(
@@ -398,9 +518,26 @@ def test_real_layer_holds_aarch64_wheels_and_no_boto3(real_layers: dict[str, Pat
     assert extensions
     assert all("aarch64" in name for name in extensions)
     top_level = {name.split("/")[1] for name in names}
-    assert {"aws_lambda_powertools", "requests", "urllib3", "certifi"} <= top_level
-    assert not {"boto3", "botocore", "bin", "__pycache__"} & top_level
+    assert {"aws_lambda_powertools", "requests", "certifi"} <= top_level
+    assert not {"bin"} & top_level
     assert not [name for name in names if "/tests/" in name or "/test/" in name]
+
+
+def test_real_layer_leaves_out_what_the_runtime_ships(real_layers: dict[str, Path]) -> None:
+    # Powertools needs jmespath and requests needs urllib3; the runtime has both.
+    for layer in real_layers.values():
+        with zipfile.ZipFile(layer) as archive:
+            names = archive.namelist()
+        top_level = {name.split("/")[1].split("-")[0].removesuffix(".py") for name in names}
+        assert not RUNTIME_PROVIDED_TOP_LEVEL & top_level
+        assert "python_dateutil" not in top_level  # its dist-info
+        assert "python/aws_lambda_powertools/__init__.py" in names
+
+
+def test_real_layer_carries_bytecode_for_every_module(real_layers: dict[str, Path]) -> None:
+    with zipfile.ZipFile(real_layers["arm64"]) as archive:
+        compiled = assert_bytecode_for_every_module(archive, "/opt")
+    assert compiled > 100
 
 
 def test_real_layer_imports_on_this_machine(real_layers: dict[str, Path], tmp_path: Path) -> None:
@@ -413,12 +550,14 @@ def test_real_layer_imports_on_this_machine(real_layers: dict[str, Path], tmp_pa
         "import requests, charset_normalizer.md, aws_lambda_powertools; "
         "from aws_lambda_powertools import Logger; "
         "from aws_lambda_powertools.utilities.batch import BatchProcessor; "
-        "print(requests.__file__); print(m.version('aws-lambda-powertools'))",
+        "import urllib3; print(requests.__file__, urllib3.__file__); "
+        "print(m.version('aws-lambda-powertools'))",
     )
 
     assert result.returncode == 0, result.stderr
-    module_file, version = result.stdout.split()
+    module_file, urllib3_file, version = result.stdout.split()
     assert Path(module_file).is_relative_to(layer)
+    assert not Path(urllib3_file).is_relative_to(layer)  # the runtime's
     assert f"aws-lambda-powertools=={version}" in (REPO_ROOT / "requirements.txt").read_text()
 
 

@@ -1,7 +1,9 @@
 """boto3 clients and the HTTP session, created once per execution environment.
 
-No endpoint is hard-coded: boto3 honours ``AWS_ENDPOINT_URL`` (the local demo points it at
-moto's server) and the region the Lambda runtime sets.
+Every client comes from boto3's default session, so the endpoint data and credentials are
+loaded once per cold start; a second session (as Powertools' SSM provider builds) would
+load them all again. No endpoint is hard-coded: boto3 honours ``AWS_ENDPOINT_URL`` (the
+local demo points it at moto's server) and the region the Lambda runtime sets.
 """
 
 from __future__ import annotations
@@ -23,19 +25,27 @@ _CONFIG = Config(
 )
 
 
+def session() -> boto3.Session:
+    """boto3's default session (created on first use), shared by every client here."""
+    if boto3.DEFAULT_SESSION is None:
+        boto3.setup_default_session()
+    assert boto3.DEFAULT_SESSION is not None  # for mypy: setup_default_session sets it
+    return boto3.DEFAULT_SESSION
+
+
 @cached
 def dynamodb_client() -> BaseClient:
-    return boto3.client("dynamodb", config=_CONFIG)
+    return session().client("dynamodb", config=_CONFIG)
 
 
 @cached
 def s3_client() -> BaseClient:
-    return boto3.client("s3", config=_CONFIG)
+    return session().client("s3", config=_CONFIG)
 
 
 @cached
-def session() -> boto3.Session:
-    return boto3.Session()
+def ssm_client() -> BaseClient:
+    return session().client("ssm", config=_CONFIG)
 
 
 @cached

@@ -10,6 +10,7 @@ from unittest.mock import Mock
 import pytest
 from aipic import failure_reasons
 from aipic.handlers import generate, webhook
+from aipic.observability import record_keys
 from aipic.pics import pics_repository
 from aipic.replicate import BACKOFF_CAP_SECONDS
 from botocore.exceptions import ClientError
@@ -44,7 +45,9 @@ def failure(aws: AwsAccount, caplog: pytest.LogCaptureFixture) -> tuple[str, str
     item = aws.item(PIC_ID)
     assert item is not None
     assert item["completionStatus"] == "FAILED"
-    details = [str(r.detail) for r in caplog.records if r.getMessage() == "picture failed"]
+    details = [
+        str(record_keys(r)["detail"]) for r in caplog.records if r.getMessage() == "picture failed"
+    ]
     assert len(details) == 1, details
     return str(item["failureReason"]), details[0]
 

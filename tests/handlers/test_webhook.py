@@ -10,6 +10,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from aipic import failure_reasons
 from aipic.handlers.webhook import MAX_BODY_BYTES, MAX_JSON_DEPTH, MAX_TRANSIENT_FAILURES
+from aipic.observability import record_keys
 
 from local.replicate.standin import (
     ReplicateStandIn,
@@ -53,7 +54,9 @@ def failure_reason(aws: AwsAccount) -> str:
 
 def failure_detail(caplog: pytest.LogCaptureFixture) -> str:
     """What the webhook logged about the failure (the detail users are not shown)."""
-    details = [str(r.detail) for r in caplog.records if r.getMessage() == "picture failed"]
+    details = [
+        str(record_keys(r)["detail"]) for r in caplog.records if r.getMessage() == "picture failed"
+    ]
     assert len(details) == 1, details
     return details[0]
 

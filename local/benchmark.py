@@ -1,0 +1,830 @@
+"""Benchmarks whose figures the README quotes; run with ``make bench`` (a script, not a test).
+
+1. **Cold start as Lambda pays it** (the table that decides): for each handler, paired
+   rounds of two fresh interpreters, one running bare ``import boto3`` (the runtime's
+   packages alone: what a function without our code and layer pays) and one importing
+   the handler module, back to back in alternating order; the figure is the median of
+   the per-round ratios, with its spread. The handler's interpreter sees what a Lambda
+   execution environment has:
+
+   * the runtime's boto3 and its dependencies (the distributions ``build.py`` leaves
+     out of the layer because the runtime ships them) copied from this environment and
+     precompiled, as in Lambda's image;
+   * ``dist/functions.zip`` unzipped into a task root and ``dist/dependencies-layer.zip``
+     into an ``/opt``-like directory, so exactly the bytecode the zips carry is used
+     (none, if they carry none);
+   * ``sys.path`` in Lambda's order: task root, the layer's two directories, the
+     runtime's packages, then the standard library; ``-S`` keeps this machine's
+     site-packages off it and ``-B``/``PYTHONDONTWRITEBYTECODE`` keep any ``.pyc`` from
+     being written between samples (checked: the directories are compared before and
+     after, and every imported module must come from one of them);
+
+   plus, per handler, where the import time goes (``-X importtime`` self times summed per
+   origin: our code, each layer package, the runtime's packages; a standard-library module
+   counts for the package that first imported it).
+2. The artifact sizes from ``dist/manifest.json`` (and the layer's unzipped size).
+3. Peak memory growth of the webhook handler streaming a 1 MiB and a 64 MiB image from a
+   local image server through a signed webhook into S3 (moto's server in its own process,
+   so moto's storage is not counted), after warm-up calls as in a warm environment.
+4. The time of a ``build.py`` run into a fresh directory and of one with nothing changed.
+
+The figures are printed as markdown tables and written as JSON (``--output``) with the
+date, Python version and machine. Paired rounds make the ratio robust to a busy machine,
+but the published figures should come from an idle one. Every server listens on
+127.0.0.1 and is stopped at the end; every loop is bounded.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import compileall
+import datetime
+import gc
+import hashlib
+import importlib.metadata
+import json
+import os
+import platform
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import tracemalloc
+import zipfile
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import ExitStack, contextmanager
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from build import PYTHON_VERSION, RUNTIME, RUNTIME_PROVIDED_DISTRIBUTIONS
+
+if TYPE_CHECKING:
+    from botocore.client import BaseClient
+
+    from local.replicate.standin import ReplicateStandIn
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+LAMBDA_SRC = REPO_ROOT / "lambda_src"
+BUILD_PY = REPO_ROOT / "build.py"
+HANDLER_MODULES = tuple(
+    f"aipic.handlers.{name}" for name in ("generate", "webhook", "on_upload", "publish")
+)
+BASELINE_MODULE = "boto3"
+COLD_START_BUDGET = 1.3  # a handler's cold import over bare `import boto3`
+MIB = 1024 * 1024
+STREAMED_SIZES = (1 * MIB, 64 * MIB)
+# Warm-up images: a single put_object and a two-part multipart upload, so the
+# measured invocations pay for no first-use setup (clients, connections, models).
+WARM_UP_SIZES = (64 * 1024, 6 * MIB)
+MEMORY_LIMIT_MIB = 16
+SAMPLE_TIMEOUT_SECONDS = 60
+
+REGION = "us-east-1"
+TABLE = "bench-pics"
+BUCKET = "bench-pics-bucket"
+SECRET_PARAMETER = "/bench/replicate-webhook-secret"  # noqa: S105 - a parameter name
+OWNER = "bench-owner"
+
+DUMMY_SETTINGS = {
+    "AWS_REGION": REGION,
+    "AWS_DEFAULT_REGION": REGION,
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",  # moto's fake credentials
+    "PICS_TABLE_NAME": TABLE,
+    "PICS_BUCKET_NAME": BUCKET,
+    "REPLICATE_API_TOKEN_PARAMETER": "/bench/replicate-api-token",
+    "REPLICATE_MODEL_VERSION": "bench-model-version",
+    "WEBHOOK_URL": "https://example.execute-api.us-east-1.amazonaws.com/webhooks/replicate",
+    "WEBHOOK_SECRET_PARAMETER": SECRET_PARAMETER,
+    "APPSYNC_GRAPHQL_URL": "https://example.appsync-api.us-east-1.amazonaws.com/graphql",
+    "POWERTOOLS_LOG_LEVEL": "ERROR",  # keep the handler's JSON logs out of the figures
+    "NO_PROXY": "127.0.0.1,localhost",
+    "no_proxy": "127.0.0.1,localhost",
+}
+
+
+def lambda_environment(**extra: str) -> dict[str, str]:
+    """The dev environment's interpreter with the source tree on the path (memory figures)."""
+    return {
+        **os.environ,
+        **DUMMY_SETTINGS,
+        "PYTHONPATH": os.pathsep.join([str(LAMBDA_SRC), str(REPO_ROOT)]),
+        **extra,
+    }
+
+
+# ---------------------------------------------------------------- 1. cold start
+
+
+@dataclass(frozen=True)
+class LambdaTree:
+    """Directories laid out as in a Lambda execution environment, in ``sys.path`` order."""
+
+    task_root: Path
+    layer_paths: tuple[Path, ...]
+    runtime_packages: Path
+
+    @property
+    def search_path(self) -> tuple[Path, ...]:
+        return (self.task_root, *self.layer_paths, self.runtime_packages)
+
+
+def unzip(archive_path: Path, into: Path) -> None:
+    into.mkdir(parents=True, exist_ok=True)
+    with zipfile.ZipFile(archive_path) as archive:
+        archive.extractall(into)
+
+
+def copy_runtime_distributions(into: Path) -> list[str]:
+    """Copy the distributions the runtime ships from this environment; return name==version."""
+    into.mkdir(parents=True, exist_ok=True)
+    copied = []
+    for name in sorted(RUNTIME_PROVIDED_DISTRIBUTIONS):
+        distribution = importlib.metadata.distribution(name)
+        for file in distribution.files or ():
+            if ".." in file.parts or "__pycache__" in file.parts:
+                continue  # console scripts outside site-packages; stale bytecode
+            source = Path(str(distribution.locate_file(file)))
+            destination = into / file
+            destination.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(source, destination)
+        copied.append(f"{name}=={distribution.version}")
+    return copied
+
+
+def set_writable(root: Path, writable: bool) -> None:
+    """Read-only as in Lambda (binding for non-root users; the file check covers root)."""
+    for directory, _, files in os.walk(root):
+        os.chmod(directory, 0o755 if writable else 0o555)
+        for name in files:
+            os.chmod(Path(directory) / name, 0o644 if writable else 0o444)
+
+
+@contextmanager
+def lambda_tree(dist: Path) -> Iterator[tuple[LambdaTree, list[str]]]:
+    manifest = json.loads((dist / "manifest.json").read_text())
+    artifacts = manifest["artifacts"]
+    with tempfile.TemporaryDirectory(prefix="bench-lambda-") as scratch:
+        root = Path(scratch)
+        tree = LambdaTree(
+            task_root=root / "var" / "task",
+            layer_paths=(
+                root / "opt" / "python" / "lib" / f"python{PYTHON_VERSION}" / "site-packages",
+                root / "opt" / "python",
+            ),
+            runtime_packages=root / "var" / "lang" / "lib" / f"python{PYTHON_VERSION}" / "rt",
+        )
+        unzip(dist / artifacts["functions"]["path"], tree.task_root)
+        unzip(dist / artifacts["dependencies_layer"]["path"], root / "opt")
+        runtime_distributions = copy_runtime_distributions(tree.runtime_packages)
+        # Lambda's image carries the runtime's bytecode; ours, none but what the zips hold.
+        compileall.compile_dir(tree.runtime_packages, quiet=2, workers=1)
+        set_writable(root, writable=False)
+        try:
+            yield tree, runtime_distributions
+        finally:
+            set_writable(root, writable=True)
+
+
+def tree_files(tree: LambdaTree) -> set[str]:
+    found: set[str] = set()
+    for top in (tree.task_root, tree.layer_paths[-1], tree.runtime_packages):
+        for directory, _, files in os.walk(top):
+            found.update(os.path.join(directory, name) for name in files)
+    return found
+
+
+# Runs in the measured interpreter: times the import, then reports (outside the timing)
+# where every loaded module came from and whether a .pyc sat beside it.
+CHILD_CODE = """
+import sys, time
+started = time.perf_counter()
+__import__(sys.argv[1])
+elapsed = time.perf_counter() - started
+import json, os
+roots = sys.argv[2:]
+stdlib = os.path.dirname(os.__file__)
+origins, strays, shipped, with_bytecode = {}, [], 0, 0
+for name, module in list(sys.modules.items()):
+    path = getattr(module, "__file__", None)
+    if not path:
+        continue
+    root = next((r for r in roots if path.startswith(r + os.sep)), None)
+    if root is None:
+        if not path.startswith(stdlib + os.sep):
+            strays.append(path)
+        continue
+    origins[name] = root
+    if root != roots[-1]:
+        shipped += 1
+        cached = getattr(module, "__cached__", None)
+        with_bytecode += bool(cached and os.path.exists(cached))
+print(json.dumps({"seconds": elapsed, "origins": origins, "strays": strays,
+                  "shipped_modules": shipped, "with_bytecode": with_bytecode}))
+"""
+
+
+@dataclass(frozen=True)
+class Sample:
+    seconds: float
+    origins: dict[str, str]  # module → the search-path directory it was loaded from
+    shipped_modules: int  # modules loaded from the task root or the layer
+    with_bytecode: int  # of those, how many had their .pyc shipped beside them
+    importtime: str  # -X importtime's report (when asked for)
+
+
+def child_environment(tree: LambdaTree, search_path: Sequence[Path]) -> dict[str, str]:
+    environment = {
+        key: value for key, value in DUMMY_SETTINGS.items() if not key.lower().endswith("proxy")
+    }
+    return {
+        **environment,
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "LANG": "C.UTF-8",
+        "LAMBDA_TASK_ROOT": str(tree.task_root),
+        "PYTHONPATH": os.pathsep.join(str(path) for path in search_path),
+        "PYTHONDONTWRITEBYTECODE": "1",
+    }
+
+
+def sample(tree: LambdaTree, module: str, *, importtime: bool = False) -> Sample:
+    """One fresh interpreter; bare boto3 sees only the runtime (no layer, no function code)."""
+    search_path = tree.search_path if module != BASELINE_MODULE else (tree.runtime_packages,)
+    flags = ["-S", "-P", "-B", *(["-X", "importtime"] if importtime else [])]
+    roots = [str(path) for path in search_path]
+    completed = subprocess.run(  # noqa: S603 - our interpreter, fixed code, no shell
+        [sys.executable, *flags, "-c", CHILD_CODE, module, *roots],
+        capture_output=True,
+        text=True,
+        check=False,
+        env=child_environment(tree, search_path),
+        cwd=tree.task_root,
+        timeout=SAMPLE_TIMEOUT_SECONDS,
+    )
+    if completed.returncode != 0:
+        raise RuntimeError(f"importing {module} failed:\n{completed.stderr[-3000:]}")
+    report = json.loads(completed.stdout.strip().splitlines()[-1])
+    if report["strays"]:
+        raise RuntimeError(f"{module} loaded modules from outside the tree: {report['strays']}")
+    return Sample(
+        seconds=report["seconds"],
+        origins=report["origins"],
+        shipped_modules=report["shipped_modules"],
+        with_bytecode=report["with_bytecode"],
+        importtime=completed.stderr if importtime else "",
+    )
+
+
+@dataclass
+class ColdStart:
+    handler: str
+    ratios: list[float]  # per round: handler import / bare boto3 import
+    handler_ms: list[float]
+    boto3_ms: list[float]
+    shipped_modules: int
+    with_bytecode: int
+
+    @property
+    def median(self) -> float:
+        return statistics.median(self.ratios)
+
+    @property
+    def quartiles(self) -> tuple[float, float]:
+        if len(self.ratios) < 2:
+            return self.ratios[0], self.ratios[0]
+        first, _, third = statistics.quantiles(self.ratios, n=4, method="inclusive")
+        return first, third
+
+    def summary(self) -> dict[str, object]:
+        q1, q3 = self.quartiles
+        return {
+            "ratio_median": round(self.median, 3),
+            "ratio_q1": round(q1, 3),
+            "ratio_q3": round(q3, 3),
+            "ratio_min": round(min(self.ratios), 3),
+            "ratio_max": round(max(self.ratios), 3),
+            "handler_ms_median": round(statistics.median(self.handler_ms), 1),
+            "boto3_ms_median": round(statistics.median(self.boto3_ms), 1),
+            "rounds": len(self.ratios),
+            "shipped_modules_loaded": self.shipped_modules,
+            "of_which_with_bytecode": self.with_bytecode,
+            "within_budget": self.median <= COLD_START_BUDGET,
+        }
+
+
+def paired_cold_starts(tree: LambdaTree, rounds: int) -> list[ColdStart]:
+    """Each round, per handler: boto3 and the handler back to back, the order alternating."""
+    for module in (BASELINE_MODULE, *HANDLER_MODULES):
+        sample(tree, module)  # warm the page cache; not counted
+    results = {handler: ColdStart(handler, [], [], [], 0, 0) for handler in HANDLER_MODULES}
+    for round_number in range(rounds):
+        for index, handler in enumerate(HANDLER_MODULES):
+            pair = [BASELINE_MODULE, handler]
+            if (round_number + index) % 2:
+                pair.reverse()
+            measured = {module: sample(tree, module) for module in pair}
+            result = results[handler]
+            result.ratios.append(measured[handler].seconds / measured[BASELINE_MODULE].seconds)
+            result.handler_ms.append(measured[handler].seconds * 1000)
+            result.boto3_ms.append(measured[BASELINE_MODULE].seconds * 1000)
+            result.shipped_modules = measured[handler].shipped_modules
+            result.with_bytecode = measured[handler].with_bytecode
+    return list(results.values())
+
+
+IMPORTTIME_LINE = re.compile(r"^import time:\s+(\d+) \|\s+\d+ \|( *)(\S+)$")
+
+
+@dataclass
+class ImportNode:
+    name: str
+    self_us: int
+    depth: int
+    children: list[ImportNode] = field(default_factory=list)
+
+
+def import_tree(report: str) -> list[ImportNode]:
+    """``-X importtime`` lists a module after its children, indented one more level."""
+    stack: list[ImportNode] = []
+    for line in report.splitlines():
+        match = IMPORTTIME_LINE.match(line)
+        if match is None:
+            continue
+        node = ImportNode(match[3], int(match[1]), len(match[2]) // 2)
+        while stack and stack[-1].depth > node.depth:
+            node.children.insert(0, stack.pop())
+        stack.append(node)
+    return stack
+
+
+def origin_label(tree: LambdaTree, module: str, origin: str | None) -> str | None:
+    """Where a module came from, or None for the standard library."""
+    if origin is None:
+        return None
+    top = module.split(".")[0]
+    path = Path(origin)
+    if path == tree.task_root:
+        return f"function code ({top})"
+    if path == tree.runtime_packages:
+        return "runtime: boto3 and its dependencies"
+    return f"layer: {top}"
+
+
+def cost_by_origin(tree: LambdaTree, result: Sample) -> dict[str, float]:
+    """Milliseconds of import self time per origin; stdlib counts for its first importer."""
+    totals: dict[str, float] = {}
+
+    def visit(node: ImportNode, inherited: str) -> None:
+        label = origin_label(tree, node.name, result.origins.get(node.name)) or inherited
+        totals[label] = totals.get(label, 0.0) + node.self_us / 1000
+        for child in node.children:
+            visit(child, label)
+
+    for root in import_tree(result.importtime):
+        visit(root, "standard library")
+    return totals
+
+
+def import_costs(tree: LambdaTree, samples: int) -> dict[str, dict[str, float]]:
+    """Median milliseconds per origin, per module (bare boto3 first)."""
+    costs: dict[str, dict[str, float]] = {}
+    for module in (BASELINE_MODULE, *HANDLER_MODULES):
+        runs = [cost_by_origin(tree, sample(tree, module, importtime=True)) for _ in range(samples)]
+        labels = sorted({label for run in runs for label in run})
+        costs[module] = {
+            label: round(statistics.median(run.get(label, 0.0) for run in runs), 1)
+            for label in labels
+        }
+    return costs
+
+
+@dataclass(frozen=True)
+class ColdStartFigures:
+    results: list[ColdStart]
+    costs: dict[str, dict[str, float]]
+    runtime_distributions: list[str]
+
+
+def cold_start_figures(dist: Path, rounds: int, cost_samples: int) -> ColdStartFigures:
+    with lambda_tree(dist) as (tree, runtime):
+        before = tree_files(tree)
+        results = paired_cold_starts(tree, rounds)
+        costs = import_costs(tree, cost_samples)
+        written = tree_files(tree) - before
+        if written:
+            raise RuntimeError(f"files were written between samples: {sorted(written)[:5]}")
+    return ColdStartFigures(results, costs, runtime)
+
+
+# ---------------------------------------------------------------- 2 + 4. build
+
+
+def run_build(*args: str) -> float:
+    started = time.perf_counter()
+    subprocess.run(  # noqa: S603 - our interpreter and build script, no shell
+        [sys.executable, str(BUILD_PY), *args],
+        check=True,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    return time.perf_counter() - started
+
+
+@dataclass(frozen=True)
+class BuildFigures:
+    fresh_seconds: float
+    noop_seconds: float
+    manifest: dict[str, Any]
+    layer_unzipped_bytes: int
+
+
+def build_figures(runs: int) -> BuildFigures:
+    with tempfile.TemporaryDirectory(prefix="bench-dist-") as out:
+        fresh = run_build("--out", out)
+    run_build()  # bring dist/ up to date (make bench has already built it)
+    noop = statistics.median(run_build() for _ in range(runs))
+    dist = REPO_ROOT / "dist"
+    manifest = json.loads((dist / "manifest.json").read_text())
+    layer = dist / manifest["artifacts"]["dependencies_layer"]["path"]
+    with zipfile.ZipFile(layer) as archive:
+        unzipped = sum(info.file_size for info in archive.infolist())
+    return BuildFigures(fresh, noop, manifest, unzipped)
+
+
+# ---------------------------------------------------------------- 3. webhook memory
+
+
+def start_prediction(replicate: ReplicateStandIn) -> dict[str, Any]:
+    """Create a prediction on the stand-in (no webhook: the benchmark delivers it)."""
+    import requests
+
+    from local.replicate.standin import MODEL_VERSION
+
+    response = requests.post(
+        f"{replicate.base_url}/predictions",
+        json={"version": MODEL_VERSION, "input": {"prompt": "a benchmark"}},
+        timeout=10,
+    )
+    response.raise_for_status()
+    prediction: dict[str, Any] = response.json()
+    return prediction
+
+
+def prepare_aws(endpoint: str, secret: str, prediction_ids: Mapping[str, str]) -> BaseClient:
+    """The bucket, the signing secret and one PROCESSING picture per prediction."""
+    import boto3
+
+    from tests.support.pics_table import create_pics_table
+
+    session = boto3.Session(
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",  # noqa: S106 - moto's fake credentials
+        region_name=REGION,
+    )
+    s3 = session.client("s3", endpoint_url=endpoint)
+    s3.create_bucket(Bucket=BUCKET)
+    session.client("ssm", endpoint_url=endpoint).put_parameter(
+        Name=SECRET_PARAMETER, Value=secret, Type="SecureString"
+    )
+    dynamodb = session.client("dynamodb", endpoint_url=endpoint)
+    create_pics_table(dynamodb, TABLE)
+    now = "2025-01-01T00:00:00.000Z"
+    for pic_id, prediction_id in prediction_ids.items():
+        dynamodb.put_item(
+            TableName=TABLE,
+            Item={
+                "id": {"S": pic_id},
+                "owner": {"S": OWNER},
+                "prompt": {"S": "a benchmark"},
+                "completionStatus": {"S": "PROCESSING"},
+                "predictionId": {"S": prediction_id},
+                "createdAt": {"S": now},
+                "updatedAt": {"S": now},
+            },
+        )
+    s3_client: BaseClient = s3
+    return s3_client
+
+
+def proc_status_kib(field: str) -> int:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith(f"{field}:"):
+            return int(line.split()[1])
+    raise RuntimeError(f"{field} not in /proc/self/status")
+
+
+def reset_peak_rss() -> None:
+    # Linux: writing 5 resets the peak resident set size (VmHWM) to the current one.
+    Path("/proc/self/clear_refs").write_text("5")
+
+
+def webhook_child(plan: dict[str, Any]) -> None:
+    """In a fresh interpreter: warm up, then measure each streamed image's RSS growth."""
+    import aipic.handlers.webhook as webhook
+
+    from local.replicate.standin import signed_webhook_headers
+    from local.runtime.events import api_gateway_v2_event, lambda_context
+
+    def invoke(pic_id: str, body_text: str) -> None:
+        body = body_text.encode()
+        event = api_gateway_v2_event(
+            body=body,
+            headers=signed_webhook_headers(plan["secret"], body),
+            raw_query_string=f"id={pic_id}",
+        )
+        handler: Callable[..., dict[str, Any]] = webhook.handler
+        response = handler(event, lambda_context("aipic-webhook"))
+        if response["statusCode"] != 200 or "image stored" not in response["body"]:
+            raise RuntimeError(f"webhook answered {response} for {pic_id}")
+
+    for pic_id, body_text in plan["warm_up"]:
+        invoke(pic_id, body_text)
+    results = []
+    for pic_id, body_text in plan["measured"]:
+        gc.collect()
+        reset_peak_rss()
+        before = proc_status_kib("VmRSS")
+        started = time.perf_counter()
+        invoke(pic_id, body_text)
+        seconds = time.perf_counter() - started
+        growth = proc_status_kib("VmHWM") - before
+        results.append({"pic_id": pic_id, "growth_kib": growth, "seconds": seconds})
+    rss_kib = proc_status_kib("VmRSS")
+    # Second pass, traced: the peak of Python's own allocations during the call, which
+    # memory the allocator kept from earlier calls cannot hide. (The picture is still
+    # PROCESSING, so the same webhook stores the image again.)
+    for result, (pic_id, body_text) in zip(results, plan["measured"], strict=True):
+        gc.collect()
+        tracemalloc.start()
+        invoke(pic_id, body_text)
+        result["traced_peak_bytes"] = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+    print(json.dumps({"results": results, "rss_kib": rss_kib}))
+
+
+@dataclass(frozen=True)
+class MemoryFigure:
+    size: int
+    growth_kib: int
+    traced_peak_bytes: int
+    seconds: float
+
+
+def webhook_memory_figures() -> tuple[list[MemoryFigure], int]:
+    from local.emulator.server import MotoServer
+    from local.replicate.standin import ReplicateStandIn
+
+    secret = "whsec_" + base64.b64encode(hashlib.sha256(b"benchmark").digest()).decode()
+    # One stand-in per image size: it serves each prediction's file as a generated PNG
+    # of about that size, streamed, so serving 64 MiB costs it almost no memory.
+    sizes = {f"warm-up-{size}": size for size in WARM_UP_SIZES}
+    sizes |= {f"stream-{size // MIB}mib": size for size in STREAMED_SIZES}
+    with ExitStack() as stack:
+        # Its own process, so the objects it stores are not counted.
+        endpoint = stack.enter_context(MotoServer()).url
+        finals: dict[str, dict[str, Any]] = {}
+        for pic_id, size in sizes.items():
+            replicate = stack.enter_context(
+                ReplicateStandIn(webhook_secret=secret, large_image_bytes=size)
+            )
+            finals[pic_id] = replicate.final_prediction(start_prediction(replicate)["id"])
+        s3 = prepare_aws(endpoint, secret, {pic: final["id"] for pic, final in finals.items()})
+        bodies = {pic_id: json.dumps(final) for pic_id, final in finals.items()}
+        plan = {
+            "secret": secret,
+            "warm_up": [(pic_id, bodies[pic_id]) for pic_id in sizes if pic_id.startswith("w")],
+            "measured": [(pic_id, bodies[pic_id]) for pic_id in sizes if pic_id.startswith("s")],
+        }
+        env = lambda_environment(
+            AWS_ENDPOINT_URL=endpoint,
+            IMAGE_HOST_ALLOWLIST="127.0.0.1",
+            ALLOWED_IMAGE_URL_SCHEMES="http",
+            IMAGE_FETCH_ALLOW_LOOPBACK="true",
+            MAX_IMAGE_BYTES=str(2 * max(STREAMED_SIZES)),
+        )
+        completed = subprocess.run(  # noqa: S603 - our interpreter and module, no shell
+            [sys.executable, "-m", "local.benchmark", "--webhook-child", json.dumps(plan)],
+            cwd=REPO_ROOT,
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=150,
+            check=False,
+        )
+        if completed.returncode != 0:
+            raise RuntimeError(f"webhook measurement failed:\n{completed.stderr[-3000:]}")
+        report = json.loads(completed.stdout.strip().splitlines()[-1])
+        figures = []
+        for result in report["results"]:
+            # The stored object's size: the figure is for a complete transfer.
+            key = f"pics/{OWNER}/{result['pic_id']}.png"
+            stored = int(s3.head_object(Bucket=BUCKET, Key=key)["ContentLength"])
+            if abs(stored - sizes[result["pic_id"]]) > sizes[result["pic_id"]] // 10:
+                raise RuntimeError(f"{key} holds {stored} bytes, not about the size served")
+            figures.append(
+                MemoryFigure(
+                    size=stored,
+                    growth_kib=result["growth_kib"],
+                    traced_peak_bytes=result["traced_peak_bytes"],
+                    seconds=result["seconds"],
+                )
+            )
+    return figures, report["rss_kib"]
+
+
+# ---------------------------------------------------------------- report
+
+
+def mib(byte_count: float) -> str:
+    return f"{byte_count / MIB:.2f} MiB"
+
+
+def milliseconds(seconds: float) -> str:
+    return f"{seconds * 1000:.0f} ms"
+
+
+def machine_description() -> dict[str, object]:
+    model = platform.processor() or platform.machine()
+    cpuinfo = Path("/proc/cpuinfo")
+    if cpuinfo.is_file():
+        names = [line for line in cpuinfo.read_text().splitlines() if line.startswith("model name")]
+        if names:
+            model = names[0].split(":", 1)[1].strip()
+    return {
+        "python": platform.python_version(),
+        "implementation": platform.python_implementation(),
+        "machine": platform.machine(),
+        "cpu": model,
+        "cpus": os.cpu_count(),
+        "system": f"{platform.system()} {platform.release()}",
+        "load_average": [round(value, 2) for value in os.getloadavg()],
+    }
+
+
+def print_cold_start(figures: ColdStartFigures, rounds: int) -> None:
+    print(
+        f"| cold start, {rounds} paired rounds | handler ÷ bare `import boto3`, median "
+        f"| IQR | min-max | handler | boto3 | shipped modules with bytecode | "
+        f"<= {COLD_START_BUDGET}x |"
+    )
+    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |")
+    for result in figures.results:
+        q1, q3 = result.quartiles
+        verdict = "ok" if result.median <= COLD_START_BUDGET else "OVER"
+        print(
+            f"| `{result.handler}` | {result.median:.2f}x | {q1:.2f}-{q3:.2f} "
+            f"| {min(result.ratios):.2f}-{max(result.ratios):.2f} "
+            f"| {statistics.median(result.handler_ms):.0f} ms "
+            f"| {statistics.median(result.boto3_ms):.0f} ms "
+            f"| {result.with_bytecode} of {result.shipped_modules} | {verdict} |"
+        )
+    print(f"\nRuntime packages (precompiled): {', '.join(figures.runtime_distributions)}.")
+
+    modules = (BASELINE_MODULE, *HANDLER_MODULES)
+    labels = sorted(
+        {label for costs in figures.costs.values() for label in costs},
+        key=lambda label: (label.split(":")[0], label),
+    )
+    print(
+        "\n| import self time by origin (-X importtime, ms, median) | "
+        + " | ".join(f"`{module.rsplit('.', 1)[-1]}`" for module in modules)
+        + " |"
+    )
+    print("| --- |" + " ---: |" * len(modules))
+    for label in labels:
+        cells = [f"{figures.costs[module].get(label, 0.0):.1f}" for module in modules]
+        print(f"| {label} | " + " | ".join(cells) + " |")
+    totals = [f"{sum(figures.costs[module].values()):.1f}" for module in modules]
+    print("| total | " + " | ".join(totals) + " |")
+
+
+def print_secondary(
+    build: BuildFigures, memory: list[MemoryFigure], rss_kib: int, runs: int
+) -> None:
+    artifacts = build.manifest["artifacts"]
+    print(f"\n| artifact ({build.manifest['architecture']}) | size |")
+    print("| --- | ---: |")
+    print(f"| `functions.zip` | {artifacts['functions']['size'] / 1024:.1f} KiB |")
+    print(f"| `dependencies-layer.zip` | {mib(artifacts['dependencies_layer']['size'])} |")
+    print(f"| layer unzipped | {mib(build.layer_unzipped_bytes)} |")
+
+    print(
+        "\n| webhook streaming an image into S3 | peak RSS growth "
+        "| peak Python allocations (tracemalloc) | time |"
+    )
+    print("| --- | ---: | ---: | ---: |")
+    for figure in memory:
+        verdict = "ok" if figure.growth_kib < MEMORY_LIMIT_MIB * 1024 else "OVER LIMIT"
+        print(
+            f"| {mib(figure.size)} | {figure.growth_kib / 1024:.2f} MiB "
+            f"(limit {MEMORY_LIMIT_MIB} MiB: {verdict}) | {mib(figure.traced_peak_bytes)} "
+            f"| {milliseconds(figure.seconds)} |"
+        )
+    print(f"\nProcess RSS after the measured runs: {rss_kib / 1024:.0f} MiB.")
+
+    print("\n| build.py | time |")
+    print("| --- | ---: |")
+    print(f"| fresh output directory (pip install + zips) | {milliseconds(build.fresh_seconds)} |")
+    print(f"| nothing changed (no-op), median of {runs} | {milliseconds(build.noop_seconds)} |")
+
+
+def parse_arguments(argv: Sequence[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
+    parser.add_argument(
+        "--rounds", type=int, default=15, help="paired cold-start rounds per handler (default 15)"
+    )
+    parser.add_argument(
+        "--cost-samples",
+        type=int,
+        default=5,
+        help="-X importtime samples per module for the by-origin table (default 5)",
+    )
+    parser.add_argument("--runs", type=int, default=7, help="build no-op runs (default 7)")
+    parser.add_argument(
+        "--dist",
+        type=Path,
+        default=REPO_ROOT / "dist",
+        help="artifacts to measure (default: dist, as `make build` leaves it)",
+    )
+    parser.add_argument(
+        "--output",
+        type=Path,
+        default=REPO_ROOT / "dist" / "benchmark.json",
+        help="where the figures are written as JSON (default: dist/benchmark.json)",
+    )
+    parser.add_argument(
+        "--cold-start-only",
+        action="store_true",
+        help="measure only the cold start (e.g. of another --dist), not sizes, memory, build",
+    )
+    parser.add_argument("--webhook-child", help=argparse.SUPPRESS)
+    arguments = parser.parse_args(argv)
+    for name in ("rounds", "cost_samples", "runs"):
+        if not 1 <= getattr(arguments, name) <= 100:
+            parser.error(f"--{name.replace('_', '-')} must be between 1 and 100")
+    return arguments
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    arguments = parse_arguments(argv)
+    if arguments.webhook_child:
+        webhook_child(json.loads(arguments.webhook_child))
+        return 0
+    if sys.version_info[:2] != tuple(int(part) for part in PYTHON_VERSION.split(".")):
+        print(
+            f"warning: this is Python {platform.python_version()}, the runtime ({RUNTIME}) "
+            f"is {PYTHON_VERSION}: the shipped bytecode cannot be used and the figures "
+            "do not say what Lambda pays",
+            file=sys.stderr,
+        )
+    started = datetime.datetime.now(datetime.UTC)
+    machine = machine_description()
+    print(
+        f"{started:%Y-%m-%d}: Python {machine['python']} on {machine['machine']} "
+        f"({machine['cpu']}, {machine['cpus']} CPUs), {machine['system']}, "
+        f"load average {machine['load_average']}\n"
+    )
+    cold = cold_start_figures(arguments.dist.resolve(), arguments.rounds, arguments.cost_samples)
+    print_cold_start(cold, arguments.rounds)
+    document: dict[str, object] = {
+        "date": started.isoformat(timespec="seconds"),
+        "machine": machine,
+        "artifacts": str(arguments.dist),
+        "cold_start": {
+            "method": "paired interleaved rounds, fresh interpreters, Lambda's sys.path",
+            "budget": COLD_START_BUDGET,
+            "runtime_distributions": cold.runtime_distributions,
+            "handlers": {result.handler: result.summary() for result in cold.results},
+            "import_self_ms_by_origin": cold.costs,
+        },
+    }
+    failed = any(result.median > COLD_START_BUDGET for result in cold.results)
+    if not arguments.cold_start_only:
+        build = build_figures(arguments.runs)
+        memory, rss_kib = webhook_memory_figures()
+        print_secondary(build, memory, rss_kib, arguments.runs)
+        document["artifact_sizes"] = {
+            key: value["size"] for key, value in build.manifest["artifacts"].items()
+        } | {"layer_unzipped": build.layer_unzipped_bytes}
+        document["webhook_memory"] = [asdict(figure) for figure in memory]
+        document["webhook_rss_kib"] = rss_kib
+        document["build_seconds"] = {
+            "fresh": round(build.fresh_seconds, 2),
+            "noop_median": round(build.noop_seconds, 3),
+        }
+        failed |= any(figure.growth_kib >= MEMORY_LIMIT_MIB * 1024 for figure in memory)
+    document["machine_load_average_after"] = [round(value, 2) for value in os.getloadavg()]
+    arguments.output.parent.mkdir(parents=True, exist_ok=True)
+    arguments.output.write_text(json.dumps(document, indent=2) + "\n")
+    print(f"\nFigures written to {arguments.output}.")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
