@@ -9,7 +9,7 @@ CHECKOV_VENV := .venv-checkov
 PY := $(VENV)/bin/python
 PROMPT ?= a lighthouse at dawn, oil painting
 
-.PHONY: help venv node build lint test test-python lint-resolvers test-terraform checkov demo bench clean
+.PHONY: help venv node build lint test test-python lint-resolvers test-terraform checkov demo up bench clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -56,8 +56,11 @@ checkov: $(CHECKOV_VENV)/.installed ## checkov over the whole tree, zero failed 
 
 test: lint test-python lint-resolvers test-terraform checkov ## Everything CI runs
 
-demo: venv node ## Generate one picture end to end locally: make demo PROMPT="..."
+demo: venv node build ## Generate one picture end to end locally: make demo PROMPT="..."
 	$(PY) -m local.demo --prompt "$(PROMPT)" $(DEMO_ARGS)
+
+up: venv node build ## Run the whole local stack in the foreground; writes local-outputs.json (Ctrl-C stops)
+	exec $(PY) -m local.up $(UP_ARGS)
 
 bench: venv build ## Benchmarks whose figures the README quotes (paired Lambda-faithful cold start first)
 	$(PY) -m local.benchmark

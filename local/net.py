@@ -27,11 +27,12 @@ def port_is_listening(port: int) -> bool:
 class LocalHttpServer:
     """Start/stop a ThreadingHTTPServer serving ``request_handler_class`` in a thread.
 
-    Usable as a context manager; ``base_origin`` is ``http://127.0.0.1:<port>``.
+    Usable as a context manager; ``base_origin`` is ``http://127.0.0.1:<port>``. ``port``
+    0 (the default) takes a free one; a taken port raises ``OSError`` (EADDRINUSE).
     """
 
-    def __init__(self, request_handler_class: type[BaseHTTPRequestHandler]) -> None:
-        self._server = ThreadingHTTPServer((LOOPBACK, 0), request_handler_class)
+    def __init__(self, request_handler_class: type[BaseHTTPRequestHandler], port: int = 0) -> None:
+        self._server = ThreadingHTTPServer((LOOPBACK, port), request_handler_class)
         self._server.daemon_threads = True
         self._server.owner = self  # type: ignore[attr-defined]
         self._thread = threading.Thread(

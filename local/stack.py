@@ -12,7 +12,9 @@ Start-up, in order (each step's time in ``timings``):
    can forward Lambda invocations and report the endpoint as the API's uris;
 3. the emulator (``python -m local.emulator``);
 4. ``terraform apply`` of ``terraform/environments/local`` (the whole ``terraform/stack``),
-   then the two secrets put into SSM out of band, as an operator does;
+   then the two secrets put into SSM out of band, as an operator does. With an
+   ``apply_cache`` (``local.stack_cache``) and fixed ports, a recorded apply of the same
+   inputs is replayed instead (seconds instead of minutes; ``cache_hit`` says which);
 5. the function runtime, reading the functions and triggers Terraform created;
 6. the AppSync endpoint, serving the API Terraform created (schema as uploaded, resolvers,
    functions, data sources) with the user pool's JWKS and SigV4.
@@ -25,6 +27,7 @@ from __future__ import annotations
 
 import base64
 import secrets
+import shutil
 import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import ExitStack, contextmanager
@@ -46,6 +49,16 @@ from local.net import LOOPBACK, free_port
 from local.replicate.standin import ReplicateStandIn
 from local.runtime import FunctionRuntime, RuntimeSettings
 from local.runtime.config import FAKE_ACCESS_KEY_ID, FAKE_SECRET_ACCESS_KEY
+from local.stack_cache import (
+    ApplyCache,
+    CacheError,
+    cache_inputs,
+    cache_key,
+    missing_resources,
+    replay_recording,
+    start_recording,
+    stop_recording,
+)
 from local.terraform import LocalTerraform, put_secrets
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -72,6 +85,9 @@ class LocalStack:
     region: str = REGION
     emulator_port: int | None = None
     appsync_port: int | None = None
+    replicate_port: int | None = None
+    # Replays a recorded apply of the same inputs; needs all three ports fixed.
+    apply_cache: ApplyCache | None = None
     runtime_settings: RuntimeSettings = field(default_factory=RuntimeSettings)
     terraform_variables: Mapping[str, object] = field(default_factory=dict)
     replicate_options: Mapping[str, Any] = field(default_factory=dict)
@@ -86,6 +102,10 @@ class LocalStack:
         self._runtime: FunctionRuntime | None = None
         self._endpoint: AppSyncEndpoint | None = None
         self._terraform: LocalTerraform | None = None
+        # After start(): True when the apply was replayed from the cache, False when run.
+        self.cache_hit: bool | None = None
+        self._recording = self.work_dir / "moto-recording.jsonl"
+        self._emulator_args: tuple[int, str] = (0, "")
 
     # ------------------------------------------------------------------ what it started
 
@@ -191,6 +211,7 @@ class LocalStack:
                     webhook_secret,
                     expected_token=token,
                     webhook_route=self._route_webhook,
+                    port=self.replicate_port or 0,
                     **self.replicate_options,
                 )
             )
@@ -207,32 +228,47 @@ class LocalStack:
             work_dir=self.work_dir / "runtime",
         )
         appsync_port = self.appsync_port or free_port()
+        variables: dict[str, object] = {
+            "replicate_api_url": self.replicate.base_url,
+            "region": self.region,
+            **self.terraform_variables,
+        }
+        self._terraform = LocalTerraform(
+            emulator_url=emulator_url,
+            state_path=self.work_dir / "terraform.tfstate",
+            variables=variables,
+        )
+        self._emulator_args = (emulator_port, f"http://{LOOPBACK}:{appsync_port}")
+        self._start_emulator()
+        self._exit.callback(lambda: self._emulator.stop() if self._emulator else None)
 
-        with self._step("emulator", f"starting the emulator on {emulator_url}"):
-            self._emulator = self._exit.enter_context(
-                MotoServer(
-                    emulator_port,
-                    lambda_runtime_url=self._runtime.invoke_url,
-                    appsync_origin=f"http://{LOOPBACK}:{appsync_port}",
-                )
-            )
-
-        with self._step("apply", "terraform apply terraform/environments/local (whole stack)"):
-            self._terraform = LocalTerraform(
-                emulator_url=emulator_url,
-                state_path=self.work_dir / "terraform.tfstate",
-                variables={
-                    "replicate_api_url": self.replicate.base_url,
-                    "region": self.region,
-                    **self.terraform_variables,
-                },
-            )
-            self._terraform.init()
-            self._terraform.apply()
-            self._outputs = self._terraform.outputs()
+        key, inputs = self._cache_key(emulator_port, appsync_port, variables)
+        self.cache_hit = key is not None and self._replay_cached(key)
+        if not self.cache_hit:
+            with self._step("apply", "terraform apply terraform/environments/local (whole stack)"):
+                if key is not None:
+                    start_recording(emulator_url)
+                self._terraform.init()
+                self._terraform.apply()
+                self._outputs = self._terraform.outputs()
+                if key is not None and self.apply_cache is not None:
+                    stop_recording(emulator_url)
+                    if self._cache_key(emulator_port, appsync_port, variables)[0] != key:
+                        # An input changed while terraform read them: the recording is of
+                        # neither version.
+                        self.progress("inputs changed during the apply: not cached")
+                    else:
+                        self.apply_cache.save(
+                            key,
+                            recording=self._recording,
+                            state=self._terraform.state_path,
+                            outputs=self._outputs,
+                            inputs=inputs,
+                        )
+        with self._step("secrets", "putting the stand-in's token and secret into SSM"):
             put_secrets(
                 emulator_url,
-                self._outputs,
+                self.outputs,
                 replicate_api_token=token,
                 webhook_secret=webhook_secret,
                 region=self.region,
@@ -244,6 +280,103 @@ class LocalStack:
         with self._step("appsync", f"starting the AppSync endpoint on port {appsync_port}"):
             self._endpoint = self._exit.enter_context(self._appsync_endpoint(appsync_port))
         self.progress(f"ready: GraphQL {self.endpoint.url}, emulator {emulator_url}")
+
+    def _start_emulator(self) -> None:
+        port, appsync_origin = self._emulator_args
+        with self._step("emulator", f"starting the emulator on port {port}"):
+            self._emulator = MotoServer(
+                port,
+                lambda_runtime_url=self.runtime.invoke_url,
+                appsync_origin=appsync_origin,
+                recording_path=self._recording,
+            ).start()
+
+    def _replay_cached(self, key: str) -> bool:
+        """Replay the cached apply of ``key`` if there is one; False when there is none or it
+        failed (then the emulator is started afresh, for the apply)."""
+        assert self.apply_cache is not None
+        cached = self.apply_cache.lookup(key)
+        if cached is None:
+            return False
+        with self._step("replay", "replaying the cached apply (same inputs, same ports)"):
+            shutil.copyfile(cached.recording, self._recording)
+            shutil.copyfile(cached.state, self.terraform.state_path)
+            try:
+                count, seconds = replay_recording(self.emulator.url, self._recording)
+                self._outputs = dict(cached.outputs)
+                self._check_replayed()
+            except CacheError as error:
+                self.progress(f"the cached apply did not replay ({error}); applying instead")
+                self.apply_cache.discard(key)
+                self._outputs = None
+                self.emulator.stop()
+                self._start_emulator()
+                return False
+        self.progress(f"replayed {count} recorded requests in {seconds:.1f}s")
+        return True
+
+    def _cache_key(
+        self, emulator_port: int, appsync_port: int, variables: Mapping[str, object]
+    ) -> tuple[str | None, dict[str, Any]]:
+        """The cache key, or None without a cache (or without fixed ports: the state
+        would name ports this run does not listen on)."""
+        if self.apply_cache is None:
+            return None, {}
+        if None in (self.emulator_port, self.appsync_port, self.replicate_port):
+            raise LocalStackError(
+                "apply_cache needs fixed emulator_port, appsync_port and replicate_port"
+            )
+        ports = {
+            "emulator": emulator_port,
+            "appsync": appsync_port,
+            "replicate": self.replicate.port,
+        }
+        inputs = cache_inputs(ports=ports, variables=variables)
+        return cache_key(inputs), inputs
+
+    def _check_replayed(self) -> None:
+        """Every resource the outputs name is in the emulator (a cheap check after a
+        replay: a replay that drew other ids or dropped a request fails it)."""
+        outputs = self.outputs
+        idp, identity = self.aws_client("cognito-idp"), self.aws_client("cognito-identity")
+        s3, kms, ssm = self.aws_client("s3"), self.aws_client("kms"), self.aws_client("ssm")
+        pool = outputs["user_pool_id"]
+        graphql_apis = self.aws_client("appsync").list_graphql_apis()["graphqlApis"]
+        checks: list[tuple[str, Callable[[], object]]] = [
+            ("user pool", lambda: idp.describe_user_pool(UserPoolId=pool)),
+            (
+                "user pool client",
+                lambda: idp.describe_user_pool_client(
+                    UserPoolId=pool, ClientId=outputs["user_pool_client_id"]
+                ),
+            ),
+            (
+                "identity pool",
+                lambda: identity.describe_identity_pool(IdentityPoolId=outputs["identity_pool_id"]),
+            ),
+            ("bucket", lambda: s3.head_bucket(Bucket=outputs["bucket_name"])),
+            ("KMS key", lambda: kms.describe_key(KeyId=outputs["kms_key_arn"])),
+            (
+                "GraphQL API",
+                lambda: next(
+                    api
+                    for api in graphql_apis
+                    if api.get("uris", {}).get("GRAPHQL") == outputs["graphql_url"]
+                ),
+            ),
+            *(
+                (
+                    f"parameter {outputs[name]}",
+                    lambda name=name: ssm.describe_parameters(
+                        ParameterFilters=[{"Key": "Name", "Values": [outputs[name]]}]
+                    )["Parameters"][0],
+                )
+                for name in ("replicate_token_parameter_name", "webhook_secret_parameter_name")
+            ),
+        ]
+        missing = missing_resources(checks)
+        if missing:
+            raise CacheError("not in the emulator after the replay: " + "; ".join(missing))
 
     def _appsync_endpoint(self, port: int) -> AppSyncEndpoint:
         appsync = self.aws_client("appsync")

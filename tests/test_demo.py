@@ -1,18 +1,20 @@
 """The local demo (``python -m local.demo``, what ``make demo`` runs), as a user runs it.
 
 Each test starts the demo as a subprocess and asserts on what it leaves behind: its exit
-status, the PNGs, the events the subscribers received (``--events-json``), and that no
-process or port of it outlives it.
+status, the PNGs, the events each user's subscription received (``--events-json``), the
+runtime's invocation log, and that no process or port of it outlives it. The demo tests
+share one apply cache and one set of ports (``tests/cached_stack.py``): the first run
+applies and records, the later ones replay — which the second test asserts.
 """
 
 from __future__ import annotations
 
 import io
 import json
-import shutil
 import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -21,21 +23,22 @@ from aipic import failure_reasons
 from PIL import Image
 
 from local.demo.errors import EXIT_SETUP_FAILED, EXIT_TIMEOUT
-from local.demo.pipeline import HOPS
-from local.demo.terraform import _resource_type
-from local.net import free_port, port_is_listening
+from local.demo.run import CLIENT_HOPS
 from local.replicate.standin import render_png
-
-REPO_ROOT = Path(__file__).resolve().parents[1]
-PROMPTS = ("a lighthouse at dawn, oil painting", "a red fox in fresh snow")
-
-needs_tools = pytest.mark.skipif(
-    shutil.which("terraform") is None or shutil.which("node") is None,
-    reason="the demo needs terraform and node on PATH",
+from tests.cached_stack import (
+    REPO_ROOT,
+    assert_ports_closed,
+    needs_tools,
+    processes_mentioning,
+    session_stack,
 )
 
+PROMPTS = ("a lighthouse at dawn, oil painting", "a red fox in fresh snow")
+# Every function of the stack that a picture passes through, by the name Terraform gave it.
+PIPELINE_FUNCTIONS = ("generate", "webhook", "on-upload", "publish")
 
-def run_demo(*arguments: str, timeout: float = 240) -> subprocess.CompletedProcess[str]:
+
+def run_demo(*arguments: str, timeout: float = 540) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "local.demo", *arguments],
         cwd=REPO_ROOT,
@@ -46,38 +49,36 @@ def run_demo(*arguments: str, timeout: float = 240) -> subprocess.CompletedProce
     )
 
 
-def processes_mentioning(text: str) -> list[str]:
-    """Command lines of live processes that contain ``text`` (Linux /proc)."""
-    found = []
-    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
-        try:
-            command = cmdline.read_bytes().replace(b"\0", b" ").decode(errors="replace")
-        except OSError:
-            continue  # the process ended while we looked
-        if text in command:
-            found.append(command)
-    return found
-
-
-def assert_nothing_left_running(moto_port: int) -> None:
-    assert not port_is_listening(moto_port), f"moto's port {moto_port} is still open"
-    assert processes_mentioning(f"-p {moto_port}") == []  # moto's server
-    assert processes_mentioning(f"moto_endpoint=http://127.0.0.1:{moto_port}") == []  # terraform
-
-
 def run_demo_successfully(
     tmp_path: Path, *arguments: str
 ) -> tuple[subprocess.CompletedProcess[str], dict[str, Any]]:
-    """The demo writing its PNGs to ``tmp_path/out``; it must exit 0. Its ``--events-json``."""
+    """The demo on the session's ports and cache, its PNGs in ``tmp_path/out``; it must
+    exit 0. Its ``--events-json``."""
     events_path = tmp_path / "events.json"
     result = run_demo(
-        *arguments, "--output-dir", str(tmp_path / "out"), "--events-json", str(events_path)
+        *session_stack().arguments(),
+        *arguments,
+        "--output-dir",
+        str(tmp_path / "out"),
+        "--events-json",
+        str(events_path),
     )
-    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]
     return result, json.loads(events_path.read_text(encoding="utf-8"))
 
 
+def functions_invoked(events: dict[str, Any]) -> dict[str, set[str]]:
+    """Pipeline function → the triggers the runtime's log shows it invoked by."""
+    found: dict[str, set[str]] = {}
+    for entry in events["invocations"]:
+        for function in PIPELINE_FUNCTIONS:
+            if entry["function"].endswith(f"-{function}"):
+                found.setdefault(function, set()).add(entry["trigger"].split(":")[0])
+    return found
+
+
 @needs_tools
+@pytest.mark.timeout(600)
 def test_demo_generates_a_prompt_dependent_png_per_user(tmp_path: Path) -> None:
     result, events = run_demo_successfully(tmp_path, "--prompts", *PROMPTS)
 
@@ -94,13 +95,13 @@ def test_demo_generates_a_prompt_dependent_png_per_user(tmp_path: Path) -> None:
         with Image.open(io.BytesIO(png.read_bytes())) as image:
             image.verify()
             assert image.format == "PNG"
-        # The stored picture is the one the stand-in drew for this prompt, byte for byte.
+        # Downloaded with the user's credentials: the picture the stand-in drew for it.
         assert png.read_bytes() == render_png(picture["prompt"])
-        assert set(picture["timings"]) == {hop for hop, _ in HOPS}
+        assert set(picture["timings"]) == {key for key, _ in CLIENT_HOPS}
     first, second = (Path(p["file"]).read_bytes() for p in pictures)
     assert first != second
 
-    # Each subscriber received exactly its own picture's events.
+    # Each subscription received exactly its own picture's events.
     assert events["misrouted"] == []
     for subscriber, picture in zip(events["subscribers"], pictures, strict=True):
         assert subscriber["owner"] == picture["owner"]
@@ -110,12 +111,37 @@ def test_demo_generates_a_prompt_dependent_png_per_user(tmp_path: Path) -> None:
             "COMPLETED",
         ]
         assert all(e["owner"] == picture["owner"] for e in subscriber["received"])
-    assert_nothing_left_running(events["moto"]["port"])
+
+    # Every hop was the runtime running a function through the trigger Terraform wired:
+    # AppSync's async invoke, the HTTP API route, the bucket notification, the stream.
+    invoked = functions_invoked(events)
+    assert set(invoked) == set(PIPELINE_FUNCTIONS), events["invocations"]
+    assert "http-api" in invoked["webhook"]
+    assert "dynamodb-stream" in invoked["publish"]
+    assert all(entry["outcome"] == "success" for entry in events["invocations"])
+    assert "Runtime invocations" in result.stdout
+    assert_ports_closed(session_stack().ports)
 
 
 @needs_tools
-def test_demo_fail_mode_delivers_failed_with_its_reason(tmp_path: Path) -> None:
-    _, events = run_demo_successfully(tmp_path, "--prompt", "a storm at sea", "--fail")
+@pytest.mark.timeout(600)
+def test_repeated_demo_replays_the_cached_apply_and_fail_mode_reaches_the_subscriber(
+    tmp_path: Path,
+) -> None:
+    # The first run recorded the apply (when this test runs alone, this one does and the
+    # assertions on the cache are skipped by a second run below).
+    started = time.monotonic()
+    result, events = run_demo_successfully(tmp_path, "--prompt", "a storm at sea", "--fail")
+    if not events["cache_hit"]:
+        started = time.monotonic()
+        result, events = run_demo_successfully(tmp_path, "--prompt", "a storm at sea", "--fail")
+    seconds = time.monotonic() - started
+
+    assert events["cache_hit"] is True
+    assert "replaying the cached apply" in result.stdout
+    assert "terraform apply" not in result.stdout
+    assert "apply" not in events["stack_timings"]
+    print(f"repeated demo: {seconds:.1f}s, stack start {events['stack_timings']}")
 
     (picture,) = events["pictures"]
     assert picture["statuses"] == ["PROCESSING", "FAILED"]
@@ -125,54 +151,48 @@ def test_demo_fail_mode_delivers_failed_with_its_reason(tmp_path: Path) -> None:
     assert not (tmp_path / "out").exists() or list((tmp_path / "out").iterdir()) == []
     (subscriber,) = events["subscribers"]
     assert subscriber["received"][-1]["failureReason"] == picture["failureReason"]
-    assert_nothing_left_running(events["moto"]["port"])
+    assert_ports_closed(session_stack().ports)
 
 
-def test_demo_reports_a_port_in_use_and_starts_nothing(tmp_path: Path) -> None:
+def test_demo_reports_a_port_in_use_and_starts_nothing() -> None:
+    stack = session_stack()
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as taken:
-        taken.bind(("127.0.0.1", 0))
+        taken.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # the last run's TIME_WAIT
+        taken.bind(("127.0.0.1", stack.ports[1]))  # the AppSync endpoint's
         taken.listen()
-        port = taken.getsockname()[1]
-        result = run_demo("--prompt", "x", "--moto-port", str(port), timeout=60)
+        result = run_demo("--prompt", "x", *stack.arguments(), timeout=60)
 
     assert result.returncode == EXIT_SETUP_FAILED
-    assert f"port {port} on 127.0.0.1 is already in use" in result.stderr
+    assert f"port {stack.ports[1]} on 127.0.0.1 is already in use" in result.stderr
+    assert "AppSync endpoint" in result.stderr
     assert "Traceback" not in result.stderr
-    assert processes_mentioning(f"-p {port}") == []
+    assert processes_mentioning(f"--port {stack.ports[0]}") == []
 
 
 @needs_tools
 def test_demo_timeout_fails_clearly_and_stops_everything(tmp_path: Path) -> None:
-    port = free_port()
+    stack = session_stack()
     result = run_demo(
-        "--prompt", "x", "--moto-port", str(port), "--timeout", "3", "--output-dir", str(tmp_path)
+        "--prompt", "x", *stack.arguments(), "--timeout", "3", "--output-dir", str(tmp_path)
     )
 
     assert result.returncode == EXIT_TIMEOUT, result.stdout + result.stderr
     assert "--timeout" in result.stderr
     assert "Traceback" not in result.stderr
-    assert_nothing_left_running(port)
+    assert_ports_closed(stack.ports)
 
 
 @pytest.mark.parametrize(
     "arguments",
-    [[], ["--prompt", "   "], ["--prompt", "x", "--timeout", "0"]],
+    [
+        [],
+        ["--prompt", "   "],
+        ["--prompt", "x", "--timeout", "0"],
+        ["--prompt", "x", "--base-port", "80"],
+    ],
 )
 def test_demo_rejects_bad_arguments(arguments: list[str]) -> None:
     result = run_demo(*arguments, timeout=60)
 
     assert result.returncode == 2
     assert "error:" in result.stderr
-
-
-@pytest.mark.parametrize(
-    ("address", "resource_type"),
-    [
-        ("aws_ssm_parameter.webhook_secret", "aws_ssm_parameter"),
-        ("module.data.aws_s3_bucket_policy.pics", "aws_s3_bucket_policy"),
-        ("module.data.aws_s3_bucket_logging.pics[0]", "aws_s3_bucket_logging"),
-        ("module.a.module.b.data.aws_region.current", "aws_region"),
-    ],
-)
-def test_resource_type_of_a_plan_address(address: str, resource_type: str) -> None:
-    assert _resource_type(address) == resource_type

@@ -3,38 +3,62 @@
 from __future__ import annotations
 
 import argparse
-import base64
 import json
-import os
-import secrets
 import shutil
+import signal
 import sys
 import tempfile
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
+from types import FrameType
+from typing import Any
 
+from local.client import ClientConfig, PictureClient
 from local.demo.deadline import Deadline
-from local.demo.errors import EXIT_INTERRUPTED, EXIT_OK, DemoError, SetupError
-from local.demo.pipeline import HOPS, DemoSettings, PictureRun, handler_environment
+from local.demo.errors import (
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    DemoError,
+    DemoTimeoutError,
+    PictureOutcomeError,
+    SetupError,
+)
 from local.demo.progress import Progress
-from local.demo.terraform import LocalEnvironment, LocalTerraform
-from local.emulator.server import MotoServer, MotoServerError, PortInUseError
+from local.demo.run import (
+    CLIENT_HOPS,
+    Picture,
+    check_outcome,
+    download_pictures,
+    invocations_since,
+    run_pictures,
+    sign_up_users,
+)
+from local.emulator.server import MotoServerError, ensure_port_free
+from local.isolation import isolate_from_real_aws
+from local.stack import LocalStack, LocalStackError
+from local.stack_cache import DEFAULT_CACHE_DIR, ApplyCache
 
-REGION = "us-east-1"
-NAME_PREFIX = "aipic-local"
-# Fake credentials: moto accepts any, and the AppSync stand-in checks SigV4 with these.
-FAKE_ACCESS_KEY_ID = "AKIALOCALDEMO0000000"
-FAKE_SECRET_ACCESS_KEY = "local-demo-secret-access-key-not-a-real-one"  # noqa: S105 - fake
-DEFAULT_TIMEOUT_SECONDS = 180.0
+DEFAULT_TIMEOUT_SECONDS = 300.0
+# The demo's ports (emulator, AppSync endpoint, Replicate stand-in): fixed, because the
+# cached apply is only valid on the ports it was recorded with. `make up` uses others.
+DEFAULT_BASE_PORT = 18700
+PORT_ROLES = ("emulator", "AppSync endpoint", "Replicate stand-in")
+# What the Replicate stand-in answers under --fail: its safety checker's refusal.
+FAIL_OPTIONS = {
+    "outcome": "failed",
+    "error": "NSFW content detected. Try running it again, or try a different prompt.",
+}
 
 
 def parse_arguments(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="python -m local.demo",
-        description="Generate pictures end to end on this machine: moto's server, this "
-        "project's Terraform, the real resolvers and Lambda handlers, local stand-ins for "
-        "Replicate, the webhook's HTTP API and AppSync. No AWS account needed.",
+        description="Generate pictures end to end on this machine, as a frontend does: the "
+        "whole Terraform stack applied to the emulator (or its cached apply replayed), run by "
+        "the function runtime and the local AppSync endpoint; users sign up in Cognito, "
+        "subscribe over WebSocket, call createAIPic and download from S3. No AWS account.",
     )
     parser.add_argument(
         "--prompt",
@@ -48,7 +72,7 @@ def parse_arguments(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--fail",
         action="store_true",
-        help="the Replicate stand-in answers 'failed': FAILED and its reason reach the "
+        help="the Replicate stand-in fails the prediction: FAILED and its reason reach the "
         "subscriber (the demo then succeeds when every picture FAILED with a reason)",
     )
     parser.add_argument(
@@ -64,13 +88,23 @@ def parse_arguments(argv: Sequence[str] | None) -> argparse.Namespace:
         help=f"seconds the whole run may take (default: {DEFAULT_TIMEOUT_SECONDS:.0f})",
     )
     parser.add_argument(
-        "--moto-port", type=int, help="port for moto's server (default: a free one)"
+        "--base-port",
+        type=int,
+        default=DEFAULT_BASE_PORT,
+        help=f"the emulator's port; the AppSync endpoint and the Replicate stand-in take the "
+        f"next two (default: {DEFAULT_BASE_PORT})",
     )
     parser.add_argument(
-        "--events-json", type=Path, help="also write the pictures and received events as JSON"
+        "--cache-dir",
+        type=Path,
+        default=DEFAULT_CACHE_DIR,
+        help="where recorded applies are kept (default: .tfcli/stack-cache)",
     )
     parser.add_argument(
-        "--verbose", action="store_true", help="show the handlers' INFO logs (JSON lines)"
+        "--no-cache", action="store_true", help="always run terraform apply (and record nothing)"
+    )
+    parser.add_argument(
+        "--events-json", type=Path, help="also write the pictures, events and timings as JSON"
     )
     arguments = parser.parse_args(argv)
     arguments.all_prompts = [p.strip() for p in [*arguments.prompt, *arguments.prompts]]
@@ -80,39 +114,9 @@ def parse_arguments(argv: Sequence[str] | None) -> argparse.Namespace:
         parser.error("prompts must not be blank")
     if arguments.timeout <= 0:
         parser.error("--timeout must be positive")
-    if arguments.moto_port is not None and not 1 <= arguments.moto_port <= 65535:
-        parser.error("--moto-port must be between 1 and 65535")
+    if not 1024 <= arguments.base_port <= 65535 - len(PORT_ROLES):
+        parser.error(f"--base-port must be between 1024 and {65535 - len(PORT_ROLES)}")
     return arguments
-
-
-def isolate_from_real_aws(config_dir: Path) -> None:
-    """Fake credentials, no profile, no user config: nothing here can reach a real account."""
-    for name in list(os.environ):
-        if name.startswith("AWS_ENDPOINT_URL") or name in {
-            "AWS_PROFILE",
-            "AWS_DEFAULT_PROFILE",
-            "AWS_SESSION_TOKEN",
-            "AWS_SECURITY_TOKEN",
-            "AWS_ROLE_ARN",
-            "AWS_WEB_IDENTITY_TOKEN_FILE",
-            "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
-            "AWS_CONTAINER_CREDENTIALS_FULL_URI",
-        }:
-            del os.environ[name]
-    os.environ.update(
-        {
-            "AWS_ACCESS_KEY_ID": FAKE_ACCESS_KEY_ID,
-            "AWS_SECRET_ACCESS_KEY": FAKE_SECRET_ACCESS_KEY,
-            "AWS_REGION": REGION,
-            "AWS_DEFAULT_REGION": REGION,
-            "AWS_CONFIG_FILE": str(config_dir / "aws-config"),
-            "AWS_SHARED_CREDENTIALS_FILE": str(config_dir / "aws-credentials"),
-            "AWS_EC2_METADATA_DISABLED": "true",
-            # Every server is on loopback: a configured proxy must not see the traffic.
-            "NO_PROXY": "127.0.0.1,localhost",
-            "no_proxy": "127.0.0.1,localhost",
-        }
-    )
 
 
 def check_tools() -> None:
@@ -124,99 +128,143 @@ def check_tools() -> None:
         )
 
 
+def check_ports(base_port: int) -> list[int]:
+    """The three ports, each free; a taken one is a set-up error naming what it was for."""
+    ports = [base_port + offset for offset in range(len(PORT_ROLES))]
+    for port, role in zip(ports, PORT_ROLES, strict=True):
+        try:
+            ensure_port_free(port)
+        except MotoServerError as error:
+            raise SetupError(
+                f"{error} (wanted for the {role}); stop what listens there (`make up`?) "
+                "or pass --base-port"
+            ) from None
+    return ports
+
+
+class _DeadlinePassed(BaseException):
+    """Raised by the --timeout alarm wherever the demo is; a BaseException, so that every
+    layer's cleanup runs (as for Ctrl-C) and no step reports it as its own failure."""
+
+
 @contextmanager
-def moto_server(port: int | None) -> Iterator[MotoServer]:
-    """moto's server for the run; a failure to start it is a set-up error for the user."""
+def alarm_at(deadline: Deadline) -> Iterator[None]:
+    """SIGALRM when the deadline passes (terraform and the emulator stop on the way out)."""
+
+    def ring(signal_number: int, frame: FrameType | None) -> None:
+        raise _DeadlinePassed
+
+    previous = signal.signal(signal.SIGALRM, ring)
+    signal.setitimer(signal.ITIMER_REAL, max(deadline.remaining(), 0.001))
     try:
-        server = MotoServer(port).start()
-    except PortInUseError as error:
-        raise SetupError(
-            f"{error}; stop what listens there or leave out --moto-port to let the demo "
-            "pick a free one"
-        ) from None
-    except MotoServerError as error:
-        raise SetupError(str(error)) from None
-    try:
-        yield server
+        yield
     finally:
-        server.stop()
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
 
 
-def run(arguments: argparse.Namespace, progress: Progress) -> PictureRun:
+@dataclass
+class DemoResult:
+    pictures: list[Picture]
+    stack_timings: dict[str, float]
+    cache_hit: bool | None
+    invocations: list[dict[str, Any]] = field(default_factory=list)
+    emulator: dict[str, Any] = field(default_factory=dict)
+
+    def as_json(self, *, fail: bool) -> dict[str, Any]:
+        return {
+            "fail_mode": fail,
+            "cache_hit": self.cache_hit,
+            "stack_timings": {k: round(v, 3) for k, v in self.stack_timings.items()},
+            "pictures": [p.as_json() for p in self.pictures],
+            "subscribers": [
+                {"user": p.user.username, "owner": p.user.sub, "received": p.received}
+                for p in self.pictures
+            ],
+            "misrouted": [event for p in self.pictures for event in p.misrouted],
+            "invocations": self.invocations,
+            "emulator": self.emulator,
+        }
+
+
+def run(arguments: argparse.Namespace, progress: Progress) -> DemoResult:
     deadline = Deadline(arguments.timeout)
     check_tools()
+    emulator_port, appsync_port, replicate_port = check_ports(arguments.base_port)
     with tempfile.TemporaryDirectory(prefix="aipic-demo-") as temp:
-        temp_dir = Path(temp)
-        isolate_from_real_aws(temp_dir)
-        progress.step("starting moto's server on 127.0.0.1")
-        with moto_server(arguments.moto_port) as moto:
-            progress.step(f"moto's server is up at {moto.url} (pid {moto.pid})")
-            settings = DemoSettings(
-                prompts=arguments.all_prompts,
-                fail=arguments.fail,
-                output_dir=arguments.output_dir,
-                deadline=deadline,
-                region=REGION,
-                moto_url=moto.url,
-                replicate_api_token=f"r8_local_{secrets.token_hex(16)}",
-                webhook_secret="whsec_" + base64.b64encode(secrets.token_bytes(32)).decode(),
-                handler_log_level="INFO" if arguments.verbose else "ERROR",
-            )
-            environment = apply_terraform(settings, temp_dir, progress)
-            os.environ.update(handler_environment(settings, environment))
-            with PictureRun(settings, environment, progress) as pictures:
+        work_dir = Path(temp)
+        isolate_from_real_aws(work_dir)
+        stack = LocalStack(
+            work_dir=work_dir / "stack",
+            emulator_port=emulator_port,
+            appsync_port=appsync_port,
+            replicate_port=replicate_port,
+            apply_cache=None if arguments.no_cache else ApplyCache(arguments.cache_dir),
+            replicate_options=FAIL_OPTIONS if arguments.fail else {},
+            progress=progress.step,
+        )
+        result = DemoResult([], stack.timings, None)
+        try:
+            with alarm_at(deadline):
                 try:
-                    pictures.subscribe_users()
-                    progress.step(
-                        f"{len(pictures.subscribers)} user(s) subscribed; "
-                        f"creating {len(pictures.pictures)} picture(s)"
-                    )
-                    pictures.create_pictures()
-                    pictures.pump_events()
-                    pictures.download_pictures()
+                    _run_on(stack, arguments, deadline, progress, result)
                 finally:
-                    write_events_json(arguments.events_json, pictures, moto)
-                progress.step("stopping the stand-ins and moto's server")
-        return pictures
+                    write_events_json(arguments.events_json, result, fail=arguments.fail)
+        except _DeadlinePassed:
+            raise DemoTimeoutError(
+                f"timed out after {deadline.seconds:.0f}s (--timeout) while "
+                f"{progress.last_step or 'starting'}"
+            ) from None
+        except LocalStackError as error:
+            raise SetupError(f"the local stack did not start: {error}") from None
+        except DemoError:
+            raise
+        except Exception as error:  # a client call failed: the picture did not end as asked
+            raise PictureOutcomeError(f"{type(error).__name__}: {error}") from error
+        finally:
+            progress.step("stopping the local stack")
+            stack.stop()
+    return result
 
 
-def apply_terraform(settings: DemoSettings, temp_dir: Path, progress: Progress) -> LocalEnvironment:
-    terraform = LocalTerraform(
-        moto_url=settings.moto_url,
-        region=settings.region,
-        state_dir=temp_dir,
-        name_prefix=NAME_PREFIX,
-        replicate_api_token=settings.replicate_api_token,
-        webhook_secret=settings.webhook_secret,
-        deadline=settings.deadline,
-    )
-    progress.step("terraform init (terraform/environments/local)")
-    terraform.init()
-    progress.step("terraform apply against moto: KMS key, table + stream, bucket, 2 parameters")
-    skipped = terraform.apply()
-    environment = terraform.outputs()
-    progress.step(
-        f"applied: table {environment.table_name}, bucket {environment.bucket_name}, "
-        f"parameters {environment.replicate_token_parameter_name} and "
-        f"{environment.webhook_secret_parameter_name}"
-    )
-    for address, reason in skipped.items():
-        progress.detail(f"left out: {address} ({reason})")
-    return environment
+def _run_on(
+    stack: LocalStack,
+    arguments: argparse.Namespace,
+    deadline: Deadline,
+    progress: Progress,
+    result: DemoResult,
+) -> None:
+    stack.start()
+    result.cache_hit = stack.cache_hit
+    result.emulator = {
+        "url": stack.emulator.url,
+        "port": stack.emulator.port,
+        "pid": stack.emulator.pid,
+    }
+    client = PictureClient(ClientConfig.from_outputs(stack.client_outputs()))
+    progress.step(f"signing up {len(arguments.all_prompts)} user(s) in the emulator's Cognito")
+    result.pictures = sign_up_users(client, arguments.all_prompts)
+    run_pictures(client, result.pictures, deadline, progress)
+    # The last publish is still returning when its event arrives: let the log catch up.
+    stack.runtime.wait_until_idle(timeout=max(min(deadline.remaining(), 10.0), 0.1))
+    first_create = min(p.created_at for p in result.pictures if p.created_at is not None)
+    result.invocations = invocations_since(stack.runtime.invocations.records(), first_create)
+    download_pictures(client, result.pictures, arguments.output_dir)
 
 
-def write_events_json(path: Path | None, pictures: PictureRun, moto: MotoServer) -> None:
+def write_events_json(path: Path | None, result: DemoResult, *, fail: bool) -> None:
     if path is None:
         return
-    document = {**pictures.as_json(), "moto": {"url": moto.url, "port": moto.port, "pid": moto.pid}}
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(document, indent=2), encoding="utf-8")
+    path.write_text(json.dumps(result.as_json(fail=fail), indent=2), encoding="utf-8")
 
 
-def print_summary(pictures: PictureRun, progress: Progress) -> None:
-    for number, picture in enumerate(pictures.pictures, start=1):
+def print_summary(result: DemoResult, progress: Progress) -> None:
+    how = {True: "replayed from the cache", False: "terraform apply", None: "?"}[result.cache_hit]
+    stack = ", ".join(f"{name} {seconds:.1f}s" for name, seconds in result.stack_timings.items())
+    for picture in result.pictures:
         print()
-        print(f"Picture {number}: {picture.user}, prompt {picture.prompt!r}")
+        print(f"Picture {picture.number}: {picture.user.username}, prompt {picture.prompt!r}")
         print(f"  id        {picture.pic_id}")
         if picture.file is not None:
             print(f"  file      {picture.file} ({picture.file_bytes} bytes, PNG)")
@@ -225,12 +273,20 @@ def print_summary(pictures: PictureRun, progress: Progress) -> None:
         if picture.failure_reason:
             print(f"  reason    {picture.failure_reason}")
         hops = ", ".join(
-            f"{label} {picture.timings[hop]:.2f}s" for hop, label in HOPS if hop in picture.timings
+            f"{label} {picture.timings[key]:.2f}s"
+            for key, label in CLIENT_HOPS
+            if key in picture.timings
         )
-        print(f"  hops      {hops}")
-        if picture.total_seconds is not None:
-            print(f"  total     {picture.total_seconds:.2f}s from createAIPic to the subscriber")
+        print(f"  client    {hops}")
     print()
+    print("Runtime invocations (its log; seconds from the first createAIPic):")
+    for entry in result.invocations:
+        print(
+            f"  +{entry['startOffset']:6.2f}s  {entry['function']:<28} {entry['trigger']:<40.40} "
+            f"{entry['duration']:6.2f}s  {entry['outcome']}"
+        )
+    print()
+    print(f"Stack start ({how}): {stack}")
     print(f"Done in {progress.elapsed():.1f}s; nothing left running.")
 
 
@@ -238,16 +294,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     arguments = parse_arguments(argv)
     progress = Progress()
     try:
-        pictures = run(arguments, progress)
+        result = run(arguments, progress)
     except DemoError as error:
         print(f"\ndemo failed: {error}", file=sys.stderr)
         return error.exit_code
     except KeyboardInterrupt:
         print("\ndemo interrupted; everything it started has been stopped", file=sys.stderr)
         return EXIT_INTERRUPTED
-    print_summary(pictures, progress)
+    print_summary(result, progress)
     try:
-        pictures.check_outcome()
+        check_outcome(result.pictures, fail=arguments.fail)
     except DemoError as error:
         print(f"\ndemo failed: {error}", file=sys.stderr)
         return error.exit_code

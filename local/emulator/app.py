@@ -7,11 +7,17 @@ server with moto's request handler. Requests under ``/_local/`` are the emulator
 - ``GET /_local/lambda/invocations``: the invocations moto performed (JSON list);
   ``DELETE`` clears it (see ``patches.lambda_invocations``);
 - ``GET /_local/patches``: what the patches hook (JSON list).
+
+While moto records requests (``/moto-api/recorder/start-recording`` until
+``stop-recording``), moto's requests are served one at a time: each is recorded and then
+draws its ids from moto's seeded random, so serving them in the recorded order makes a
+replay draw the same ids (Terraform sends up to ten requests at once).
 """
 
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -19,6 +25,9 @@ from local.emulator import patches
 from local.emulator.patches.lambda_invocations import INVOCATIONS
 
 LOCAL_PREFIX = "/_local/"
+MOTO_API_PREFIX = "/moto-api/"
+RECORDER_START = "/moto-api/recorder/start-recording"
+RECORDER_STOP = "/moto-api/recorder/stop-recording"
 StartResponse = Callable[..., Any]
 WsgiApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
 
@@ -36,11 +45,24 @@ class EmulatorApp:
 
     def __init__(self, moto_app: WsgiApp) -> None:
         self._moto_app = moto_app
+        self._recording = False
+        self._one_at_a_time = threading.Lock()
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         path = str(environ.get("PATH_INFO", ""))
+        if path.startswith(MOTO_API_PREFIX):
+            # Never serialized: a replay sends its requests to this server from inside one.
+            answer = self._moto_app(environ, start_response)
+            if path == RECORDER_START:
+                self._recording = True
+            elif path == RECORDER_STOP:
+                self._recording = False
+            return answer
         if not path.startswith(LOCAL_PREFIX):
-            return self._moto_app(environ, start_response)
+            if not self._recording:
+                return self._moto_app(environ, start_response)
+            with self._one_at_a_time:
+                return list(self._moto_app(environ, start_response))
         method = environ.get("REQUEST_METHOD", "GET")
         if path == "/_local/lambda/invocations" and method == "GET":
             return _json(start_response, "200 OK", INVOCATIONS.entries())

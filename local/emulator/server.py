@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import ctypes
 import errno
+import os
 import signal
 import socket
 import subprocess
@@ -21,6 +22,7 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable
+from pathlib import Path
 from typing import IO, Self
 
 from local.net import LOOPBACK, free_port
@@ -38,6 +40,9 @@ class PortInUseError(MotoServerError):
 
 def ensure_port_free(port: int) -> None:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        # As the server binds (werkzeug sets it too): a port whose last connections linger
+        # in TIME_WAIT is free; only a listener makes it taken.
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             probe.bind((LOOPBACK, port))
         except OSError as error:
@@ -67,9 +72,10 @@ class MotoServer:
 
     ``port=None`` picks a free port. ``lambda_runtime_url`` is where every Lambda invocation
     is forwarded (see ``local.emulator.patches.lambda_invocations``); without it they are
-    only recorded at ``{url}/_local/lambda/invocations``. Raises ``MotoServerError``
-    (``PortInUseError`` for a taken port) when the server cannot be started; it is stopped
-    again in that case.
+    only recorded at ``{url}/_local/lambda/invocations``. ``recording_path`` is the file
+    moto's request recorder (``/moto-api/recorder/*``) writes and replays. Raises
+    ``MotoServerError`` (``PortInUseError`` for a taken port) when the server cannot be
+    started; it is stopped again in that case.
     """
 
     def __init__(
@@ -79,12 +85,14 @@ class MotoServer:
         start_timeout: float = 30.0,
         lambda_runtime_url: str | None = None,
         appsync_origin: str | None = None,
+        recording_path: Path | None = None,
     ) -> None:
         if port is not None:
             ensure_port_free(port)
         self.port = port or free_port()
         self.lambda_runtime_url = lambda_runtime_url
         self.appsync_origin = appsync_origin
+        self.recording_path = recording_path
         self._start_timeout = start_timeout
         self._log: IO[bytes] | None = None
         self._process: subprocess.Popen[bytes] | None = None
@@ -113,8 +121,12 @@ class MotoServer:
             command += ["--lambda-runtime-url", self.lambda_runtime_url]
         if self.appsync_origin:
             command += ["--appsync-origin", self.appsync_origin]
+        environment = dict(os.environ)
+        if self.recording_path is not None:
+            environment["MOTO_RECORDER_FILEPATH"] = str(self.recording_path)
         self._process = subprocess.Popen(  # noqa: S603 - our interpreter, our argv
             command,
+            env=environment,
             stdin=subprocess.DEVNULL,
             stdout=self._log,
             stderr=subprocess.STDOUT,

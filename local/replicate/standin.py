@@ -203,8 +203,9 @@ class ReplicateStandIn(LocalHttpServer):
         drip_interval: float | None = None,
         drip_headers: bool = False,
         webhook_route: Callable[[str], str] | None = None,
+        port: int = 0,
     ) -> None:
-        super().__init__(_ReplicateRequestHandler)
+        super().__init__(_ReplicateRequestHandler, port)
         self.webhook_secret = webhook_secret
         self.outcome = outcome
         self.error = error

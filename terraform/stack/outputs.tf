@@ -47,3 +47,29 @@ output "kms_key_arn" {
   description = "Customer-managed KMS key to encrypt the two SSM parameters with (--key-id)."
   value       = module.data.kms_key_arn
 }
+
+# The region the provider deploys to: the client configuration names it.
+data "aws_region" "current" {}
+
+output "client_outputs" {
+  description = "What a frontend is configured with, in Amplify Gen 2's outputs shape (amplify_outputs.json): auth, data (GraphQL URL and its authorization modes), storage. No secrets. Locally `make up` writes the same object, plus `custom` with the local endpoints, to local-outputs.json."
+  value = {
+    version = "1"
+    auth = {
+      aws_region          = data.aws_region.current.name
+      user_pool_id        = module.auth.user_pool_id
+      user_pool_client_id = module.auth.user_pool_client_id
+      identity_pool_id    = module.auth.identity_pool_id
+    }
+    data = {
+      aws_region                 = data.aws_region.current.name
+      url                        = module.api.graphql_url
+      default_authorization_type = "AMAZON_COGNITO_USER_POOLS"
+      authorization_types        = ["AWS_IAM"]
+    }
+    storage = {
+      aws_region  = data.aws_region.current.name
+      bucket_name = module.data.bucket_name
+    }
+  }
+}

@@ -41,6 +41,8 @@ EXPECTED = {
     "replaces moto.awslambda.models.LambdaBackend.send_dynamodb_items",
     # s3
     "replaces moto.s3.models.FakeBucket.get_permission",
+    # replay
+    "replaces moto.dynamodb.models.table.Table.set_stream_specification",
 }
 
 

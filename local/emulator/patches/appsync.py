@@ -30,7 +30,6 @@ It also replaces what moto answers for a GraphQL API:
 
 from __future__ import annotations
 
-import secrets
 import string
 from collections.abc import Callable
 from typing import Any
@@ -47,6 +46,7 @@ from moto.appsync.exceptions import AppSyncExceptions, BadRequestException
 from moto.appsync.models import AppSyncBackend, GraphqlAPI
 from moto.appsync.responses import AppSyncResponse
 from moto.core.responses import ActionResult, EmptyResult
+from moto.moto_api._internal import mock_random
 
 from local.emulator.patches._hooks import add, original, replace
 
@@ -79,7 +79,9 @@ class NotFoundError(AppSyncExceptions):
 
 
 def new_id() -> str:
-    return "".join(secrets.choice(ID_ALPHABET) for _ in range(ID_LENGTH))
+    # moto's own random, so ``/moto-api/seed`` makes the ids of a replayed recording the
+    # recorded ones (see local/stack_cache.py).
+    return "".join(mock_random.choice(ID_ALPHABET) for _ in range(ID_LENGTH))
 
 
 # ---------------------------------------------------------------- what hangs off an API

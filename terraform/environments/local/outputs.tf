@@ -15,3 +15,4 @@ output "webhook_url" { value = module.stack.webhook_url }
 output "replicate_token_parameter_name" { value = module.stack.replicate_token_parameter_name }
 output "webhook_secret_parameter_name" { value = module.stack.webhook_secret_parameter_name }
 output "kms_key_arn" { value = module.stack.kms_key_arn }
+output "client_outputs" { value = module.stack.client_outputs }

@@ -186,6 +186,29 @@ run "client_outputs_come_from_their_modules" {
     }
     error_message = "Each client output must come from the module that owns it."
   }
+
+  assert {
+    condition = output.client_outputs == {
+      version = "1"
+      auth = {
+        aws_region          = "eu-west-1"
+        user_pool_id        = "eu-west-1_AbCdEfGhI"
+        user_pool_client_id = "4s1ex2ampleclient7id0fd9k3"
+        identity_pool_id    = "eu-west-1:3f1c2b9e-7d6a-4c5b-8e9f-0a1b2c3d4e5f"
+      }
+      data = {
+        aws_region                 = "eu-west-1"
+        url                        = "https://abcdefghijklmnopqrstuvwxyz.appsync-api.eu-west-1.amazonaws.com/graphql"
+        default_authorization_type = "AMAZON_COGNITO_USER_POOLS"
+        authorization_types        = ["AWS_IAM"]
+      }
+      storage = {
+        aws_region  = "eu-west-1"
+        bucket_name = "aipic-test-pics-123456789012"
+      }
+    }
+    error_message = "client_outputs must be Amplify Gen 2's outputs shape, built from the modules' outputs and the provider's region."
+  }
 }
 
 run "disposable_settings_reach_the_resources" {
