@@ -19,6 +19,11 @@ Start-up, in order (each step's time in ``timings``):
 
 Nothing in here knows the stack's resource names: they come from Terraform's outputs and
 the emulator's APIs.
+
+``apply(root)`` applies a root module (by default ``terraform/environments/local``; or the
+same root in a copy of the tree, say with one wire changed) onto the running emulator and
+the same state, then ``reload()`` makes the runtime and the AppSync endpoint serve what
+the emulator now holds.
 """
 
 from __future__ import annotations
@@ -46,7 +51,7 @@ from local.net import LOOPBACK, free_port
 from local.replicate.standin import ReplicateStandIn
 from local.runtime import FunctionRuntime, RuntimeSettings
 from local.runtime.config import FAKE_ACCESS_KEY_ID, FAKE_SECRET_ACCESS_KEY
-from local.terraform import LocalTerraform, put_secrets
+from local.terraform import LOCAL_ROOT, ApplyReport, LocalTerraform, put_secrets
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 DIST_DIR = REPO_ROOT / "dist"
@@ -86,6 +91,7 @@ class LocalStack:
         self._runtime: FunctionRuntime | None = None
         self._endpoint: AppSyncEndpoint | None = None
         self._terraform: LocalTerraform | None = None
+        self._appsync_port = 0
 
     # ------------------------------------------------------------------ what it started
 
@@ -218,15 +224,7 @@ class LocalStack:
             )
 
         with self._step("apply", "terraform apply terraform/environments/local (whole stack)"):
-            self._terraform = LocalTerraform(
-                emulator_url=emulator_url,
-                state_path=self.work_dir / "terraform.tfstate",
-                variables={
-                    "replicate_api_url": self.replicate.base_url,
-                    "region": self.region,
-                    **self.terraform_variables,
-                },
-            )
+            self._terraform = self._local_terraform(LOCAL_ROOT)
             self._terraform.init()
             self._terraform.apply()
             self._outputs = self._terraform.outputs()
@@ -241,9 +239,48 @@ class LocalStack:
         with self._step("runtime", "starting the function runtime"):
             self._exit.enter_context(self._runtime)
 
+        self._appsync_port = appsync_port
         with self._step("appsync", f"starting the AppSync endpoint on port {appsync_port}"):
-            self._endpoint = self._exit.enter_context(self._appsync_endpoint(appsync_port))
+            self._exit.callback(self._stop_endpoint)
+            self._endpoint = self._appsync_endpoint(appsync_port).start()
         self.progress(f"ready: GraphQL {self.endpoint.url}, emulator {emulator_url}")
+
+    def _local_terraform(self, root: Path) -> LocalTerraform:
+        return LocalTerraform(
+            emulator_url=self.emulator.url,
+            state_path=self.work_dir / "terraform.tfstate",
+            variables={
+                "replicate_api_url": self.replicate.base_url,
+                "region": self.region,
+                **self.terraform_variables,
+            },
+            root=root,
+        )
+
+    # ------------------------------------------------------------------ change it
+
+    def apply(self, root: Path = LOCAL_ROOT, *, refresh: bool = True) -> ApplyReport:
+        """Apply ``root`` onto the running emulator and this stack's state, then
+        ``reload()``. ``root`` may sit in a copy of the repository's tree (the same
+        layout: ``terraform/``, ``modules/``, ``schema.graphql``, ``dist/``), so a changed
+        copy is applied incrementally: only what differs changes."""
+        report = self._local_terraform(root).apply(refresh=refresh)
+        self.reload()
+        return report
+
+    def reload(self) -> None:
+        """Serve what the emulator holds now: the outputs re-read, the function runtime
+        reloaded (functions, triggers), the AppSync endpoint restarted on its port with the
+        API as it now is (open subscriptions are closed, as on a redeploy)."""
+        self._outputs = self.terraform.outputs()
+        self.runtime.reload()
+        self._stop_endpoint()
+        self._endpoint = self._appsync_endpoint(self._appsync_port).start()
+
+    def _stop_endpoint(self) -> None:
+        endpoint, self._endpoint = self._endpoint, None
+        if endpoint is not None:
+            endpoint.stop()
 
     def _appsync_endpoint(self, port: int) -> AppSyncEndpoint:
         appsync = self.aws_client("appsync")
