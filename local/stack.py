@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import base64
 import secrets
+import ssl
 import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import ExitStack, contextmanager
@@ -45,7 +46,7 @@ from botocore.config import Config
 
 from local.appsync.api import api_from_appsync
 from local.appsync.auth import IamPrincipal, static_principals
-from local.appsync.server import AppSyncEndpoint
+from local.appsync.server import AppSyncEndpoint, local_tls_context
 from local.emulator.server import MotoServer
 from local.net import LOOPBACK, free_port
 from local.replicate.standin import ReplicateStandIn
@@ -80,6 +81,9 @@ class LocalStack:
     runtime_settings: RuntimeSettings = field(default_factory=RuntimeSettings)
     terraform_variables: Mapping[str, object] = field(default_factory=dict)
     replicate_options: Mapping[str, Any] = field(default_factory=dict)
+    # When set, the AppSync endpoint also serves https/wss (endpoint.tls_url) with a
+    # self-signed certificate written here (appsync_certificate): aws-amplify needs wss.
+    appsync_tls_dir: Path | None = None
     progress: Callable[[str], None] = lambda message: None
     timings: dict[str, float] = field(default_factory=dict)
 
@@ -92,6 +96,8 @@ class LocalStack:
         self._endpoint: AppSyncEndpoint | None = None
         self._terraform: LocalTerraform | None = None
         self._appsync_port = 0
+        self._tls_context: ssl.SSLContext | None = None
+        self.appsync_certificate: Path | None = None
 
     # ------------------------------------------------------------------ what it started
 
@@ -240,6 +246,9 @@ class LocalStack:
             self._exit.enter_context(self._runtime)
 
         self._appsync_port = appsync_port
+        if self.appsync_tls_dir is not None:
+            self.appsync_tls_dir.mkdir(parents=True, exist_ok=True)
+            self._tls_context, self.appsync_certificate = local_tls_context(self.appsync_tls_dir)
         with self._step("appsync", f"starting the AppSync endpoint on port {appsync_port}"):
             self._exit.callback(self._stop_endpoint)
             self._endpoint = self._appsync_endpoint(appsync_port).start()
@@ -271,7 +280,8 @@ class LocalStack:
     def reload(self) -> None:
         """Serve what the emulator holds now: the outputs re-read, the function runtime
         reloaded (functions, triggers), the AppSync endpoint restarted on its port with the
-        API as it now is (open subscriptions are closed, as on a redeploy)."""
+        API as it now is (open subscriptions are closed, as on a redeploy; its TLS listener,
+        if any, gets a new port)."""
         self._outputs = self.terraform.outputs()
         self.runtime.reload()
         self._stop_endpoint()
@@ -317,6 +327,7 @@ class LocalStack:
             jwks_url=f"{self.emulator.url}/{pool_id}/.well-known/jwks.json",
             iam_principals=static_principals({FAKE_ACCESS_KEY_ID: functions_principal}),
             port=port,
+            tls_context=self._tls_context,
         )
 
     def _route_webhook(self, url: str) -> str:

@@ -55,7 +55,9 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
     if not (REPO_ROOT / "dist" / "manifest.json").is_file():
         pytest.fail("dist/manifest.json is missing: run `make build` first")
     started = time.monotonic()
-    with LocalStack(work_dir=tmp_path_factory.mktemp("local-stack")) as local_stack:
+    work_dir = tmp_path_factory.mktemp("local-stack")
+    # TLS beside plain http: aws-amplify opens its real-time socket with wss:// only.
+    with LocalStack(work_dir=work_dir, appsync_tls_dir=work_dir / "tls") as local_stack:
         steps = ", ".join(f"{name} {seconds:.1f}s" for name, seconds in local_stack.timings.items())
         print(f"\nlocal stack up in {time.monotonic() - started:.1f}s ({steps})")
         yield local_stack
