@@ -21,6 +21,11 @@ Start-up, in order (each step's time in ``timings``):
 
 Nothing in here knows the stack's resource names: they come from Terraform's outputs and
 the emulator's APIs.
+
+``apply(root)`` applies a root module (by default ``terraform/environments/local``; or the
+same root in a copy of the tree, say with one wire changed) onto the running emulator and
+the same state, then ``reload()`` makes the runtime and the AppSync endpoint serve what
+the emulator now holds.
 """
 
 from __future__ import annotations
@@ -28,6 +33,7 @@ from __future__ import annotations
 import base64
 import secrets
 import shutil
+import ssl
 import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import ExitStack, contextmanager
@@ -43,7 +49,7 @@ from botocore.config import Config
 
 from local.appsync.api import api_from_appsync
 from local.appsync.auth import IamPrincipal, static_principals
-from local.appsync.server import AppSyncEndpoint
+from local.appsync.server import AppSyncEndpoint, local_tls_context
 from local.emulator.server import MotoServer
 from local.net import LOOPBACK, free_port
 from local.replicate.standin import ReplicateStandIn
@@ -59,7 +65,7 @@ from local.stack_cache import (
     start_recording,
     stop_recording,
 )
-from local.terraform import LocalTerraform, put_secrets
+from local.terraform import LOCAL_ROOT, ApplyReport, LocalTerraform, put_secrets
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 DIST_DIR = REPO_ROOT / "dist"
@@ -91,6 +97,9 @@ class LocalStack:
     runtime_settings: RuntimeSettings = field(default_factory=RuntimeSettings)
     terraform_variables: Mapping[str, object] = field(default_factory=dict)
     replicate_options: Mapping[str, Any] = field(default_factory=dict)
+    # When set, the AppSync endpoint also serves https/wss (endpoint.tls_url) with a
+    # self-signed certificate written here (appsync_certificate): aws-amplify needs wss.
+    appsync_tls_dir: Path | None = None
     progress: Callable[[str], None] = lambda message: None
     timings: dict[str, float] = field(default_factory=dict)
 
@@ -106,6 +115,11 @@ class LocalStack:
         self.cache_hit: bool | None = None
         self._recording = self.work_dir / "moto-recording.jsonl"
         self._emulator_args: tuple[int, str] = (0, "")
+        self._appsync_port = 0
+        self._emulator_url = ""
+        self._terraform_variables: dict[str, object] = {}
+        self._tls_context: ssl.SSLContext | None = None
+        self.appsync_certificate: Path | None = None
 
     # ------------------------------------------------------------------ what it started
 
@@ -233,11 +247,9 @@ class LocalStack:
             "region": self.region,
             **self.terraform_variables,
         }
-        self._terraform = LocalTerraform(
-            emulator_url=emulator_url,
-            state_path=self.work_dir / "terraform.tfstate",
-            variables=variables,
-        )
+        self._emulator_url = emulator_url
+        self._terraform_variables = variables
+        self._terraform = self._local_terraform(LOCAL_ROOT)
         self._emulator_args = (emulator_port, f"http://{LOOPBACK}:{appsync_port}")
         self._start_emulator()
         self._exit.callback(lambda: self._emulator.stop() if self._emulator else None)
@@ -277,8 +289,13 @@ class LocalStack:
         with self._step("runtime", "starting the function runtime"):
             self._exit.enter_context(self._runtime)
 
+        self._appsync_port = appsync_port
+        if self.appsync_tls_dir is not None:
+            self.appsync_tls_dir.mkdir(parents=True, exist_ok=True)
+            self._tls_context, self.appsync_certificate = local_tls_context(self.appsync_tls_dir)
         with self._step("appsync", f"starting the AppSync endpoint on port {appsync_port}"):
-            self._endpoint = self._exit.enter_context(self._appsync_endpoint(appsync_port))
+            self._exit.callback(self._stop_endpoint)
+            self._endpoint = self._appsync_endpoint(appsync_port).start()
         self.progress(f"ready: GraphQL {self.endpoint.url}, emulator {emulator_url}")
 
     def _start_emulator(self) -> None:
@@ -378,6 +395,40 @@ class LocalStack:
         if missing:
             raise CacheError("not in the emulator after the replay: " + "; ".join(missing))
 
+    def _local_terraform(self, root: Path) -> LocalTerraform:
+        return LocalTerraform(
+            emulator_url=self._emulator_url,
+            state_path=self.work_dir / "terraform.tfstate",
+            variables=self._terraform_variables,
+            root=root,
+        )
+
+    # ------------------------------------------------------------------ change it
+
+    def apply(self, root: Path = LOCAL_ROOT, *, refresh: bool = True) -> ApplyReport:
+        """Apply ``root`` onto the running emulator and this stack's state, then
+        ``reload()``. ``root`` may sit in a copy of the repository's tree (the same
+        layout: ``terraform/``, ``modules/``, ``schema.graphql``, ``dist/``), so a changed
+        copy is applied incrementally: only what differs changes."""
+        report = self._local_terraform(root).apply(refresh=refresh)
+        self.reload()
+        return report
+
+    def reload(self) -> None:
+        """Serve what the emulator holds now: the outputs re-read, the function runtime
+        reloaded (functions, triggers), the AppSync endpoint restarted on its port with the
+        API as it now is (open subscriptions are closed, as on a redeploy; its TLS listener,
+        if any, gets a new port)."""
+        self._outputs = self.terraform.outputs()
+        self.runtime.reload()
+        self._stop_endpoint()
+        self._endpoint = self._appsync_endpoint(self._appsync_port).start()
+
+    def _stop_endpoint(self) -> None:
+        endpoint, self._endpoint = self._endpoint, None
+        if endpoint is not None:
+            endpoint.stop()
+
     def _appsync_endpoint(self, port: int) -> AppSyncEndpoint:
         appsync = self.aws_client("appsync")
         graphql_url = str(self.outputs["graphql_url"])
@@ -413,6 +464,7 @@ class LocalStack:
             jwks_url=f"{self.emulator.url}/{pool_id}/.well-known/jwks.json",
             iam_principals=static_principals({FAKE_ACCESS_KEY_ID: functions_principal}),
             port=port,
+            tls_context=self._tls_context,
         )
 
     def _route_webhook(self, url: str) -> str:

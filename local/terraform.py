@@ -68,7 +68,9 @@ class LocalTerraform:
     """terraform in ``terraform/environments/local`` with the state at ``state_path``.
 
     ``variables`` are the root's inputs besides ``emulator_url`` (``replicate_api_url`` is
-    required; see the root's variables.tf). They reach terraform as ``TF_VAR_*``.
+    required; see the root's variables.tf). They reach terraform as ``TF_VAR_*``. ``root``
+    is the root module's directory: another copy of the tree (same layout, so the modules
+    installed in ``data_dir`` resolve in it too) can be applied onto the same state.
     """
 
     def __init__(
@@ -79,6 +81,7 @@ class LocalTerraform:
         variables: Mapping[str, object],
         timeout: float = DEFAULT_TIMEOUT_SECONDS,
         data_dir: Path = DATA_DIR,
+        root: Path = LOCAL_ROOT,
     ) -> None:
         executable = shutil.which("terraform")
         if executable is None:
@@ -88,6 +91,7 @@ class LocalTerraform:
             )
         self._terraform = executable
         self.state_path = state_path
+        self.root = root
         self._timeout = timeout
         self._data_dir = data_dir
         tf_vars = {"emulator_url": emulator_url, **variables}
@@ -108,7 +112,7 @@ class LocalTerraform:
         self, step: str, arguments: Sequence[str], *, ok_codes: Sequence[int] = (0,)
     ) -> subprocess.CompletedProcess[str]:
         """``terraform -chdir=<local root> <arguments>``; raises unless its exit code is ok."""
-        command = [self._terraform, f"-chdir={LOCAL_ROOT}", *arguments]
+        command = [self._terraform, f"-chdir={self.root}", *arguments]
         # Its own process group, so stopping it also stops the provider plugins it started.
         process = subprocess.Popen(  # noqa: S603 - terraform argv, no shell
             command,
@@ -141,11 +145,20 @@ class LocalTerraform:
             fcntl.flock(lock, fcntl.LOCK_EX)
             self.run("init", ["init", "-input=false", "-no-color"])
 
-    def apply(self) -> ApplyReport:
+    def apply(self, *, refresh: bool = True) -> ApplyReport:
+        """``refresh=False`` skips reading every resource back first (``-refresh=false``):
+        right when nothing but this state's applies changed the emulator."""
         started = time.monotonic()
         result = self.run(
             "apply",
-            ["apply", "-auto-approve", "-input=false", "-json", f"-state={self.state_path}"],
+            [
+                "apply",
+                "-auto-approve",
+                "-input=false",
+                "-json",
+                f"-refresh={str(refresh).lower()}",
+                f"-state={self.state_path}",
+            ],
         )
         return ApplyReport(time.monotonic() - started, resource_seconds(result.stdout))
 

@@ -148,7 +148,9 @@ class AppSyncEndpoint:
     (the emulator; the function runtime's Invoke API). region: the API's region (SigV4
     scope). jwks_url: the Cognito user pool's JWKS (needed when a mode is Cognito).
     iam_principals: access key id -> IamPrincipal (needed for AWS_IAM). ssl_context: serve
-    https/wss instead of http/ws. runtime: a NodeResolverRuntime to share (else its own).
+    https/wss instead of http/ws. tls_context: also serve https/wss on a second port
+    (``tls_url``), the same API and subscriptions (say, for aws-amplify beside plain-http
+    callers). runtime: a NodeResolverRuntime to share (else its own).
     keep_alive_seconds / connection_timeout_ms: the ``ka`` interval and what connection_ack
     announces. port: 0 picks a free one.
     """
@@ -163,6 +165,7 @@ class AppSyncEndpoint:
         jwks_url: str | None = None,
         iam_principals: IamPrincipalLookup | None = None,
         ssl_context: ssl.SSLContext | None = None,
+        tls_context: ssl.SSLContext | None = None,
         runtime: NodeResolverRuntime | None = None,
         keep_alive_seconds: float = KEEP_ALIVE_SECONDS,
         connection_timeout_ms: int = CONNECTION_TIMEOUT_MS,
@@ -210,6 +213,11 @@ class AppSyncEndpoint:
         self._socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self._socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self._socket.bind((LOOPBACK, port))
+        self._tls_context = tls_context
+        self._tls_socket: socket.socket | None = None
+        if tls_context is not None:
+            self._tls_socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            self._tls_socket.bind((LOOPBACK, 0))
         self._pool = concurrent.futures.ThreadPoolExecutor(
             WORKER_THREADS, thread_name_prefix="appsync-resolver"
         )
@@ -242,6 +250,12 @@ class AppSyncEndpoint:
         """The real-time URL for clients that take one (gql's AppSyncWebsocketsTransport)."""
         return f"{'wss' if self._ssl_context else 'ws'}://{LOOPBACK}:{self.port}{GRAPHQL_PATH}"
 
+    @property
+    def tls_url(self) -> str:
+        """The GraphQL URL of the second, TLS listener (``tls_context``)."""
+        assert self._tls_socket is not None, "no tls_context given"
+        return f"https://{LOOPBACK}:{self._tls_socket.getsockname()[1]}{GRAPHQL_PATH}"
+
     # -- life cycle
 
     def start(self) -> Self:
@@ -270,6 +284,8 @@ class AppSyncEndpoint:
             self._loop.close()
         self._pool.shutdown(wait=True, cancel_futures=True)
         self._socket.close()
+        if self._tls_socket is not None:
+            self._tls_socket.close()
         self._runner.close()
         if self._owns_runtime:
             self._runtime.close()
@@ -296,6 +312,10 @@ class AppSyncEndpoint:
         await self._runner_web.setup()
         site = web.SockSite(self._runner_web, self._socket, ssl_context=self._ssl_context)
         await site.start()
+        if self._tls_socket is not None:
+            await web.SockSite(
+                self._runner_web, self._tls_socket, ssl_context=self._tls_context
+            ).start()
 
     async def _shutdown(self) -> None:
         for connection in list(self._connections):
