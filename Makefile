@@ -9,7 +9,7 @@ CHECKOV_VENV := .venv-checkov
 PY := $(VENV)/bin/python
 PROMPT ?= a lighthouse at dawn, oil painting
 
-.PHONY: help venv node build lint test test-python lint-resolvers test-terraform checkov demo bench clean
+.PHONY: help venv node build lint test test-python lint-resolvers test-terraform terraform-mocks checkov demo bench clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -49,6 +49,13 @@ lint-resolvers: node ## eslint with @aws-appsync/eslint-plugin over the resolver
 
 test-terraform: build ## terraform fmt, validate (every environment), test (every module)
 	tests/tools/terraform-tests.sh
+
+terraform-mocks: ## Copy tests/terraform/mocks/aws.tfmock.hcl (the one fake AWS account) into each module's tests/mocks/
+	for dir in modules/*/ modules/*/modules/*/ terraform/stack/; do \
+	  if compgen -G "$${dir}tests/*.tftest.hcl" >/dev/null; then \
+	    mkdir -p "$${dir}tests/mocks" && cp tests/terraform/mocks/aws.tfmock.hcl "$${dir}tests/mocks/"; \
+	  fi; \
+	done
 
 checkov: $(CHECKOV_VENV)/.installed ## checkov over the whole tree, zero failed checks
 	$(CHECKOV_VENV)/bin/checkov --directory . --framework terraform --quiet --compact \

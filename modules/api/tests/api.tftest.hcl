@@ -4,7 +4,7 @@
 # schema.graphql and resolvers/).
 
 mock_provider "aws" {
-  source = "../../tests/terraform/mocks"
+  source = "./tests/mocks"
 }
 
 # Known, distinct pipeline function ids. The mock provider fills values that are

@@ -1,7 +1,7 @@
 # Security properties of the auth module against a mocked AWS provider.
 
 mock_provider "aws" {
-  source = "../../tests/terraform/mocks"
+  source = "./tests/mocks"
 }
 
 variables {

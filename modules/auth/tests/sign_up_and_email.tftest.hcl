@@ -2,7 +2,7 @@
 # the mocked AWS provider.
 
 mock_provider "aws" {
-  source = "../../tests/terraform/mocks"
+  source = "./tests/mocks"
 }
 
 override_resource {

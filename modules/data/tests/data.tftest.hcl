@@ -2,7 +2,7 @@
 # against a mocked AWS provider with realistic identifiers.
 
 mock_provider "aws" {
-  source = "../../tests/terraform/mocks"
+  source = "./tests/mocks"
 }
 
 variables {

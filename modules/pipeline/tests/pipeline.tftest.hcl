@@ -6,7 +6,7 @@
 # every cross-resource reference with the realistic values set here.
 
 mock_provider "aws" {
-  source = "../../tests/terraform/mocks"
+  source = "./tests/mocks"
 }
 
 override_resource {

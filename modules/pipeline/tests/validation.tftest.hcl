@@ -1,7 +1,7 @@
 # Inputs the module must refuse, each with its own validation message.
 
 mock_provider "aws" {
-  source = "../../tests/terraform/mocks"
+  source = "./tests/mocks"
 }
 
 # Module inputs: tests/terraform.tfvars.

@@ -4,7 +4,7 @@
 # what it builds from its inputs; these check which module feeds which.
 
 mock_provider "aws" {
-  source = "../../tests/terraform/mocks"
+  source = "./tests/mocks"
 }
 
 # Every function gets the same mocked ARN unless pinned: pinning generate's makes
