@@ -49,8 +49,10 @@ module "auth" {
 module "api" {
   source = "../../modules/api"
 
-  # schema_path and resolvers_dir stay at their defaults: the repository's
-  # schema.graphql and modules/api/resolvers.
+  # The repository's schema.graphql is the single source of the schema (the
+  # local AppSync endpoint and the resolver tests read it too); resolvers_dir
+  # stays at its default, modules/api/resolvers.
+  schema                = file("${path.module}/../../schema.graphql")
   name_prefix           = var.name_prefix
   tags                  = var.tags
   user_pool_id          = module.auth.user_pool_id
