@@ -477,7 +477,7 @@ def handler_environment(settings: DemoSettings, environment: LocalEnvironment) -
         "PICS_BUCKET_NAME": environment.bucket_name,
         "REPLICATE_API_TOKEN_PARAMETER": environment.replicate_token_parameter_name,
         "WEBHOOK_SECRET_PARAMETER": environment.webhook_secret_parameter_name,
-        "REPLICATE_MODEL_VERSION": MODEL_VERSION,
+        "REPLICATE_MODEL": MODEL_VERSION,
         "ALLOWED_IMAGE_URL_SCHEMES": "https,http",
         "IMAGE_FETCH_ALLOW_LOOPBACK": "true",
         "POWERTOOLS_SERVICE_NAME": "aipic-local",

@@ -38,7 +38,9 @@ def test_the_modules_are_found() -> None:
 @pytest.mark.parametrize("module", TESTED_MODULES, ids=_name)
 def test_module_mock_is_a_copy_of_the_source(module: Path) -> None:
     copy = module / "tests" / "mocks" / "aws.tfmock.hcl"
-    assert copy.is_file(), f"{_name(module)} lacks tests/mocks/aws.tfmock.hcl: run make terraform-mocks"
+    assert copy.is_file(), (
+        f"{_name(module)} lacks tests/mocks/aws.tfmock.hcl: run make terraform-mocks"
+    )
     assert copy.read_bytes() == SOURCE.read_bytes(), (
         f"{_name(module)}/tests/mocks/aws.tfmock.hcl differs from "
         "tests/terraform/mocks/aws.tfmock.hcl: edit the source, then run make terraform-mocks"

@@ -183,7 +183,7 @@ run "environment_variables_follow_the_contract" {
       POWERTOOLS_LOG_LEVEL          = "INFO"
       PICS_TABLE_NAME               = "aipic-test-pics"
       REPLICATE_API_TOKEN_PARAMETER = "/aipic-test/replicate/api-token"
-      REPLICATE_MODEL_VERSION       = "ac732df83cea7fff18b8472768c88ad041fa750ff7682a21affe81863cbe77e4"
+      REPLICATE_MODEL               = "ac732df83cea7fff18b8472768c88ad041fa750ff7682a21affe81863cbe77e4"
       REPLICATE_API_URL             = "https://api.replicate.com/v1"
       REPLICATE_MAX_ATTEMPTS        = "4"
       REPLICATE_TIMEOUT_SECONDS     = "10"

@@ -3,7 +3,7 @@ terraform {
 
   required_providers {
     aws = {
-      source  = "hashicorp/aws"
+      source = "hashicorp/aws"
       # Roots pin exactly: the modules accept >= 5.100; this is the version tested here.
       version = "= 5.100.0"
     }
