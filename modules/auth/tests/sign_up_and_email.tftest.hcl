@@ -18,7 +18,7 @@ variables {
   bucket_arn  = "arn:aws:s3:::aipic-test-pics-123456789012"
   kms_key_arn = "arn:aws:kms:eu-west-1:123456789012:key/0d6c1a52-8f1e-4f0b-9a8e-2f6a3c1d9b70"
   functions_artifact = {
-    path          = "../../dist/functions.zip"
+    path          = "build/functions.zip"
     sha256_base64 = "47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU="
   }
 }
@@ -95,7 +95,7 @@ run "email_domain_allowlist_installs_the_pre_sign_up_trigger" {
       aws_lambda_function.pre_sign_up[0].handler == "aipic.handlers.pre_sign_up.handler" &&
       aws_lambda_function.pre_sign_up[0].runtime == "python3.12" &&
       aws_lambda_function.pre_sign_up[0].architectures == tolist(["x86_64"]) &&
-      aws_lambda_function.pre_sign_up[0].filename == "../../dist/functions.zip" &&
+      aws_lambda_function.pre_sign_up[0].filename == "build/functions.zip" &&
       aws_lambda_function.pre_sign_up[0].source_code_hash == "47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=" &&
       length(coalesce(aws_lambda_function.pre_sign_up[0].layers, [])) == 0 &&
       aws_lambda_function.pre_sign_up[0].timeout <= 5 &&

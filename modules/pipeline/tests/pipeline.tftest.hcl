@@ -115,7 +115,7 @@ run "functions_run_the_built_artifacts" {
       function.runtime == "python3.12" &&
       function.architectures == tolist(["arm64"]) &&
       function.handler == "aipic.handlers.${key}.handler" &&
-      function.filename == "../../dist/functions.zip" &&
+      function.filename == "build/functions.zip" &&
       function.source_code_hash == "47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=" &&
       function.layers == tolist(["arn:aws:lambda:eu-west-1:123456789012:layer:aipic-test-dependencies:1"]) &&
       function.kms_key_arn == var.kms_key_arn &&
@@ -139,7 +139,7 @@ run "functions_run_the_built_artifacts" {
 
   assert {
     condition = (
-      aws_lambda_layer_version.dependencies.filename == "../../dist/dependencies-layer.zip" &&
+      aws_lambda_layer_version.dependencies.filename == "build/dependencies-layer.zip" &&
       aws_lambda_layer_version.dependencies.source_code_hash == "n4bQgYhMfWWaL+qgxVrQFaO/TxsrC4Is0V1sFbDwCgg=" &&
       aws_lambda_layer_version.dependencies.compatible_runtimes == toset(["python3.12"]) &&
       aws_lambda_layer_version.dependencies.compatible_architectures == toset(["arm64"])

@@ -3,11 +3,11 @@
 name_prefix = "aipic-test"
 artifacts = {
   functions = {
-    path          = "../../dist/functions.zip"
+    path          = "build/functions.zip"
     sha256_base64 = "47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU="
   }
   dependencies_layer = {
-    path          = "../../dist/dependencies-layer.zip"
+    path          = "build/dependencies-layer.zip"
     sha256_base64 = "n4bQgYhMfWWaL+qgxVrQFaO/TxsrC4Is0V1sFbDwCgg="
   }
 }
