@@ -7,19 +7,15 @@ mock_provider "aws" {
 }
 
 variables {
-  data = {
-    table_name         = "aipic-example-pics"
-    table_arn          = "arn:aws:dynamodb:eu-west-1:123456789012:table/aipic-example-pics"
-    table_stream_arn   = "arn:aws:dynamodb:eu-west-1:123456789012:table/aipic-example-pics/stream/2025-11-26T04:12:00.000"
-    pending_index_name = "byPending"
-    bucket_name        = "aipic-example-pics-123456789012"
-    bucket_arn         = "arn:aws:s3:::aipic-example-pics-123456789012"
-    kms_key_arn        = "arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
-  }
-  api = {
-    graphql_url       = "https://abcdefghijklmnopqrstuvwxyz.appsync-api.eu-west-1.amazonaws.com/graphql"
-    publish_field_arn = "arn:aws:appsync:eu-west-1:123456789012:apis/abcdefghijklmnopqrstuvwxyz/types/Mutation/fields/publish"
-  }
+  table_name         = "aipic-example-pics"
+  table_arn          = "arn:aws:dynamodb:eu-west-1:123456789012:table/aipic-example-pics"
+  table_stream_arn   = "arn:aws:dynamodb:eu-west-1:123456789012:table/aipic-example-pics/stream/2025-11-26T04:12:00.000"
+  pending_index_name = "byPending"
+  bucket_name        = "aipic-example-pics-123456789012"
+  bucket_arn         = "arn:aws:s3:::aipic-example-pics-123456789012"
+  kms_key_arn        = "arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+  graphql_url        = "https://abcdefghijklmnopqrstuvwxyz.appsync-api.eu-west-1.amazonaws.com/graphql"
+  publish_field_arn  = "arn:aws:appsync:eu-west-1:123456789012:apis/abcdefghijklmnopqrstuvwxyz/types/Mutation/fields/publish"
 }
 
 run "minimal_example_plans" {

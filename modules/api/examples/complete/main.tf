@@ -1,5 +1,5 @@
 # modules/api with every input set: a named owner index, tighter daily limits,
-# longer log retention, field logs off, X-Ray off, a WAF web ACL in front, and
+# longer log retention, field logs of failing fields only, X-Ray off, a WAF web ACL in front, and
 # the resolvers from the module's own resolvers/ directory (the default, spelt out).
 
 terraform {
@@ -69,7 +69,7 @@ module "api" {
   daily_picture_ceiling = 200
   xray_enabled          = false
   log_retention_days    = 731
-  field_log_level       = "NONE"
+  field_log_level       = "ERROR"
   waf_web_acl_arn       = var.waf_web_acl_arn
 }
 

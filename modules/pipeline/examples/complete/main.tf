@@ -26,14 +26,49 @@ variable "artifacts" {
   })
 }
 
-variable "data" {
-  description = "modules/data's outputs: table_name, table_arn, table_stream_arn, pending_index_name, bucket_name, bucket_arn, kms_key_arn."
-  type        = map(string)
+variable "table_name" {
+  description = "The pics table (modules/data output table_name)."
+  type        = string
 }
 
-variable "api" {
-  description = "modules/api's outputs: graphql_url, publish_field_arn."
-  type        = map(string)
+variable "table_arn" {
+  description = "The pics table's ARN (modules/data output table_arn)."
+  type        = string
+}
+
+variable "table_stream_arn" {
+  description = "The table's stream (modules/data output table_stream_arn)."
+  type        = string
+}
+
+variable "pending_index_name" {
+  description = "The sparse index of pictures not final yet (modules/data output pending_index_name)."
+  type        = string
+}
+
+variable "bucket_name" {
+  description = "The pictures bucket (modules/data output bucket_name)."
+  type        = string
+}
+
+variable "bucket_arn" {
+  description = "The pictures bucket's ARN (modules/data output bucket_arn)."
+  type        = string
+}
+
+variable "kms_key_arn" {
+  description = "The environment's key (modules/data output kms_key_arn)."
+  type        = string
+}
+
+variable "graphql_url" {
+  description = "The GraphQL endpoint publish posts to (modules/api output graphql_url)."
+  type        = string
+}
+
+variable "publish_field_arn" {
+  description = "The API's Mutation.publish field (modules/api output publish_field_arn)."
+  type        = string
 }
 
 variable "alarm_topic_arn" {
@@ -48,15 +83,15 @@ module "pipeline" {
   tags               = { owner = "team-pictures" }
   replicate_model    = "stability-ai/stable-diffusion:ac732df83cea7fff18b8472768c88ad041fa750ff7682a21affe81863cbe77e4"
   artifacts          = var.artifacts
-  table_name         = var.data.table_name
-  table_arn          = var.data.table_arn
-  table_stream_arn   = var.data.table_stream_arn
-  pending_index_name = var.data.pending_index_name
-  bucket_name        = var.data.bucket_name
-  bucket_arn         = var.data.bucket_arn
-  kms_key_arn        = var.data.kms_key_arn
-  graphql_url        = var.api.graphql_url
-  publish_field_arn  = var.api.publish_field_arn
+  table_name         = var.table_name
+  table_arn          = var.table_arn
+  table_stream_arn   = var.table_stream_arn
+  pending_index_name = var.pending_index_name
+  bucket_name        = var.bucket_name
+  bucket_arn         = var.bucket_arn
+  kms_key_arn        = var.kms_key_arn
+  graphql_url        = var.graphql_url
+  publish_field_arn  = var.publish_field_arn
 
   architecture                    = "x86_64"
   replicate_api_url               = "https://api.replicate.com/v1"
