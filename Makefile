@@ -9,7 +9,7 @@ CHECKOV_VENV := .venv-checkov
 PY := $(VENV)/bin/python
 PROMPT ?= a lighthouse at dawn, oil painting
 
-.PHONY: help venv node build lint test test-python lint-resolvers test-terraform checkov demo up bench clean
+.PHONY: help venv node build lint test test-fast test-integration test-python lint-resolvers test-terraform terraform-mocks checkov demo up bench clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -41,8 +41,13 @@ lint: venv ## ruff lint + format check, mypy
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
 
-test-python: venv node build ## pytest: handlers, build, resolvers (under Node), end-to-end, demo
-	$(VENV)/bin/pytest
+test-fast: venv ## The in-memory tier (pure code, moto in process): seconds; tests/tiers.py says which
+	$(VENV)/bin/pytest -m "not integration and not slow" -n auto -q
+
+test-integration: venv node build ## pytest's integration and slow tiers: Node, terraform, servers, the build
+	$(VENV)/bin/pytest -m "integration or slow"
+
+test-python: test-fast test-integration ## All of pytest
 
 lint-resolvers: node ## eslint with @aws-appsync/eslint-plugin over the resolvers
 	npx --no-install eslint modules/api/resolvers
@@ -50,11 +55,23 @@ lint-resolvers: node ## eslint with @aws-appsync/eslint-plugin over the resolver
 test-terraform: build ## terraform fmt, validate (every environment), test (every module)
 	tests/tools/terraform-tests.sh
 
+terraform-mocks: ## Copy tests/terraform/mocks/aws.tfmock.hcl (the one fake AWS account) into each module's tests/mocks/
+	for dir in modules/*/ modules/*/modules/*/ terraform/stack/; do \
+	  if compgen -G "$${dir}tests/*.tftest.hcl" >/dev/null; then \
+	    mkdir -p "$${dir}tests/mocks" && cp tests/terraform/mocks/aws.tfmock.hcl "$${dir}tests/mocks/"; \
+	  fi; \
+	done
+
 checkov: $(CHECKOV_VENV)/.installed ## checkov over the whole tree, zero failed checks
 	$(CHECKOV_VENV)/bin/checkov --directory . --framework terraform --quiet --compact \
 	  --skip-path node_modules --skip-path '\.terraform' --skip-path '\.venv'
 
-test: lint test-python lint-resolvers test-terraform checkov ## Everything CI runs
+# The parts are independent: run them two at a time (this machine has 2 cores),
+# each one's output printed whole when it ends. venv, node and build run once.
+TEST_JOBS ?= 2
+test: ## Everything CI runs, the independent parts in parallel (TEST_JOBS=2)
+	$(MAKE) --no-print-directory -j$(TEST_JOBS) --output-sync=target \
+	  lint lint-resolvers test-fast test-integration test-terraform checkov
 
 demo: venv node build ## Generate one picture end to end locally: make demo PROMPT="..."
 	$(PY) -m local.demo --prompt "$(PROMPT)" $(DEMO_ARGS)

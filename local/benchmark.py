@@ -98,7 +98,7 @@ DUMMY_SETTINGS = {
     "PICS_TABLE_NAME": TABLE,
     "PICS_BUCKET_NAME": BUCKET,
     "REPLICATE_API_TOKEN_PARAMETER": "/bench/replicate-api-token",
-    "REPLICATE_MODEL_VERSION": "bench-model-version",
+    "REPLICATE_MODEL": "stability-ai/stable-diffusion-3.5-large",
     "WEBHOOK_URL": "https://example.execute-api.us-east-1.amazonaws.com/webhooks/replicate",
     "WEBHOOK_SECRET_PARAMETER": SECRET_PARAMETER,
     "APPSYNC_GRAPHQL_URL": "https://example.appsync-api.us-east-1.amazonaws.com/graphql",

@@ -22,6 +22,7 @@ import requests
 from urllib3.exceptions import NewConnectionError
 
 from aipic import failure_reasons
+from aipic.replicate_model import ReplicateModel
 
 BACKOFF_BASE_SECONDS = 0.5
 BACKOFF_CAP_SECONDS = 8.0
@@ -70,10 +71,10 @@ class ReplicateClient:
         self._sleep = sleep
 
     def create_prediction(
-        self, *, version: str, model_input: Mapping[str, Any], webhook: str
+        self, *, model: ReplicateModel, model_input: Mapping[str, Any], webhook: str
     ) -> Prediction:
         body: dict[str, Any] = {
-            "version": version,
+            **model.body_fields,
             "input": dict(model_input),
             "webhook": webhook,
             "webhook_events_filter": ["completed"],
@@ -83,7 +84,7 @@ class ReplicateClient:
             retry_after: float | None = None
             try:
                 response = self._session.post(
-                    f"{self._api_url}/predictions",
+                    f"{self._api_url}{model.predictions_path}",
                     json=body,
                     headers=self._headers(),
                     timeout=self._timeout,

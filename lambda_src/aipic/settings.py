@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 
 from aipic.coldstart import cached
 from aipic.hosts import is_canonical_host
+from aipic.replicate_model import InvalidReplicateModelError, ReplicateModel, parse_replicate_model
 
 DEFAULT_REPLICATE_API_URL = "https://api.replicate.com/v1"
 DEFAULT_IMAGE_HOST_ALLOWLIST = ("replicate.delivery",)
@@ -39,7 +40,7 @@ class TableSettings:
 @dataclass(frozen=True)
 class GenerateSettings:
     token_parameter: str
-    model_version: str
+    model: ReplicateModel
     webhook_url: str
     api_url: str
     max_attempts: int
@@ -166,6 +167,13 @@ def _service_url(env: Mapping[str, str], name: str, default: str | None = None) 
     return raw.rstrip("/")
 
 
+def _replicate_model(env: Mapping[str, str]) -> ReplicateModel:
+    try:
+        return parse_replicate_model(_required(env, "REPLICATE_MODEL"))
+    except InvalidReplicateModelError as error:
+        raise SettingsError(f"environment variable REPLICATE_MODEL: {error}") from None
+
+
 def _parameters_max_age(env: Mapping[str, str]) -> int:
     return _integer(
         env, "POWERTOOLS_PARAMETERS_MAX_AGE", DEFAULT_PARAMETERS_MAX_AGE_SECONDS, 0, 86_400
@@ -182,7 +190,7 @@ def load_generate_settings(env: Mapping[str, str]) -> GenerateSettings:
         raise SettingsError("environment variable WEBHOOK_URL must not carry a query string")
     return GenerateSettings(
         token_parameter=_required(env, "REPLICATE_API_TOKEN_PARAMETER"),
-        model_version=_required(env, "REPLICATE_MODEL_VERSION"),
+        model=_replicate_model(env),
         webhook_url=webhook_url,
         api_url=_service_url(env, "REPLICATE_API_URL", DEFAULT_REPLICATE_API_URL),
         max_attempts=_integer(env, "REPLICATE_MAX_ATTEMPTS", 4, 1, 10),

@@ -6,7 +6,9 @@
         ...
         replicate.wait_for_webhooks()
 
-``POST /v1/predictions`` answers 201 with a prediction like Replicate's; then a bounded
+``POST /v1/predictions`` (a model version: ``{"version": ...}``) and
+``POST /v1/models/<owner>/<name>/predictions`` (an official model, no version) answer
+201 with a prediction like Replicate's; then a bounded
 background thread POSTs the final prediction to the request's ``webhook`` (only when
 ``webhook_events_filter`` includes ``completed``), signed as Replicate (Svix) signs, and
 retried like Replicate retries (on no connection or a non-2xx, a few times with backoff).
@@ -50,6 +52,13 @@ MAX_ANSWER_DELAY_SECONDS = 5.0
 # A dripping file host sends this many bytes per interval, at most this many times.
 DRIP_BYTES = 8
 MAX_DRIPS = 200
+
+
+def _official_model(path: str) -> str | None:
+    """``owner/name`` of ``/v1/models/<owner>/<name>/predictions``, else None."""
+    parts = path.split("/")
+    shaped = len(parts) == 6 and parts[:3] == ["", "v1", "models"] and parts[5] == "predictions"
+    return f"{parts[3]}/{parts[4]}" if shaped and parts[3] and parts[4] else None
 
 
 def sign_webhook(secret: str, message_id: str, timestamp: int, body: bytes) -> str:
@@ -254,7 +263,13 @@ class ReplicateStandIn(LocalHttpServer):
 
     @property
     def prediction_requests(self) -> list[ReceivedRequest]:
-        return [r for r in self.requests if r.method == "POST" and r.path == "/v1/predictions"]
+        """Every prediction creation, through either endpoint."""
+        return [
+            r
+            for r in self.requests
+            if r.method == "POST"
+            and (r.path == "/v1/predictions" or _official_model(r.path) is not None)
+        ]
 
     @property
     def file_requests(self) -> list[ReceivedRequest]:
@@ -294,13 +309,16 @@ class ReplicateStandIn(LocalHttpServer):
 
     # -- called by the request handler
 
-    def _create_prediction(self, request: dict[str, Any]) -> dict[str, Any]:
+    def _create_prediction(
+        self, request: dict[str, Any], official_model: str | None = None
+    ) -> dict[str, Any]:
         prediction_id = secrets.token_hex(13)[:26]
         created_at = datetime.now(UTC).isoformat().replace("+00:00", "Z")
         prediction = {
             "id": prediction_id,
-            "model": "stability-ai/stable-diffusion",
-            "version": request.get("version"),
+            "model": official_model or "stability-ai/stable-diffusion",
+            # Replicate reports an official model's prediction without a version id.
+            "version": None if official_model else request.get("version"),
             "input": request.get("input", {}),
             "logs": "",
             "output": None,
@@ -416,7 +434,8 @@ class _ReplicateRequestHandler(BaseHTTPRequestHandler):
         if path.startswith("/v1/predictions/") and path.endswith("/cancel"):
             self._answer_cancel(path.split("/")[3])
             return
-        if path != "/v1/predictions":
+        official_model = _official_model(path)
+        if path != "/v1/predictions" and official_model is None:
             self._send_json(404, {"detail": "Not found."})
             return
         failure = standin._next_failure(standin.prediction_failures)
@@ -436,12 +455,14 @@ class _ReplicateRequestHandler(BaseHTTPRequestHandler):
         except ValueError:
             self._send_json(400, {"detail": "Invalid JSON"})
             return
-        if not request.get("version") or not isinstance(request.get("input"), dict):
+        if not isinstance(request.get("input"), dict) or (
+            official_model is None and not request.get("version")
+        ):
             self._send_json(
                 422, {"detail": "- version: Invalid version or not permitted", "status": 422}
             )
             return
-        prediction = standin._create_prediction(request)
+        prediction = standin._create_prediction(request, official_model)
         standin._delay_answer()
         try:
             self._send_json(201, prediction)

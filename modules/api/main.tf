@@ -7,7 +7,6 @@ locals {
   region     = data.aws_region.current.name
   partition  = data.aws_partition.current.partition
 
-  schema_path   = coalesce(var.schema_path, "${path.module}/../../schema.graphql")
   resolvers_dir = coalesce(var.resolvers_dir, "${path.module}/resolvers")
 
   # createAIPic.js carries each daily limit as one literal line; the module
@@ -75,7 +74,7 @@ resource "aws_appsync_graphql_api" "this" {
   # checkov:skip=CKV2_AWS_78:No web ACL is attached by default (see CKV2_AWS_33); an operator-supplied ACL's rule groups are the operator's choice, and nothing behind this API runs Java (APPSYNC_JS resolvers, Python Lambda), so Log4j rules protect nothing here.
   name                = "${var.name_prefix}-api"
   authentication_type = "AMAZON_COGNITO_USER_POOLS"
-  schema              = file(local.schema_path)
+  schema              = var.schema
   xray_enabled        = var.xray_enabled
   tags                = var.tags
 

@@ -14,14 +14,13 @@ variable "tags" {
   default     = {}
 }
 
-variable "schema_path" {
-  description = "Path of the GraphQL schema file; null means the repository's schema.graphql (\"<module>/../../schema.graphql\")."
+variable "schema" {
+  description = "The GraphQL schema the API serves, as SDL text: pass file() of the schema file (the repository's schema.graphql), not its path."
   type        = string
-  default     = null
 
   validation {
-    condition     = var.schema_path == null || endswith(coalesce(var.schema_path, "-"), ".graphql")
-    error_message = "schema_path must point to a .graphql file."
+    condition     = can(regex("(?m)^\\s*type\\s+Query\\b", var.schema))
+    error_message = "schema must be GraphQL SDL text with a Query type, e.g. file(\"$${path.root}/schema.graphql\"); a file path is not enough."
   }
 }
 

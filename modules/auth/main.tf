@@ -15,7 +15,7 @@ locals {
   )
 }
 
-resource "aws_cognito_user_pool" "main" {
+resource "aws_cognito_user_pool" "this" {
   name                     = "${var.name_prefix}-users"
   username_attributes      = ["email"]
   auto_verified_attributes = ["email"]
@@ -95,7 +95,7 @@ resource "aws_cognito_user_pool" "main" {
 
 resource "aws_cognito_user_pool_client" "app" {
   name         = "${var.name_prefix}-app"
-  user_pool_id = aws_cognito_user_pool.main.id
+  user_pool_id = aws_cognito_user_pool.this.id
   # A public client (browser, mobile app) cannot keep a secret.
   generate_secret                      = false
   explicit_auth_flows                  = local.explicit_auth_flows
@@ -115,7 +115,7 @@ resource "aws_cognito_user_pool_client" "app" {
   }
 }
 
-resource "aws_cognito_identity_pool" "main" {
+resource "aws_cognito_identity_pool" "this" {
   identity_pool_name               = "${var.name_prefix}-identities"
   allow_unauthenticated_identities = false
   # Only the enhanced flow, whose credentials carry the principal tags.
@@ -123,7 +123,7 @@ resource "aws_cognito_identity_pool" "main" {
 
   cognito_identity_providers {
     client_id               = aws_cognito_user_pool_client.app.id
-    provider_name           = aws_cognito_user_pool.main.endpoint
+    provider_name           = aws_cognito_user_pool.this.endpoint
     server_side_token_check = true
   }
 
@@ -132,8 +132,8 @@ resource "aws_cognito_identity_pool" "main" {
 
 # Maps the user pool claim `sub` to the session tag `sub` (and nothing else).
 resource "aws_cognito_identity_pool_provider_principal_tag" "sub" {
-  identity_pool_id       = aws_cognito_identity_pool.main.id
-  identity_provider_name = aws_cognito_user_pool.main.endpoint
+  identity_pool_id       = aws_cognito_identity_pool.this.id
+  identity_provider_name = aws_cognito_user_pool.this.endpoint
   use_defaults           = false
   principal_tags         = { (local.sub_principal_tag) = "sub" }
 }
@@ -151,7 +151,7 @@ resource "aws_iam_role" "authenticated" {
         # TagSession lets the identity pool attach the `sub` principal tag.
         Action = ["sts:AssumeRoleWithWebIdentity", "sts:TagSession"]
         Condition = {
-          StringEquals             = { "cognito-identity.amazonaws.com:aud" = aws_cognito_identity_pool.main.id }
+          StringEquals             = { "cognito-identity.amazonaws.com:aud" = aws_cognito_identity_pool.this.id }
           "ForAnyValue:StringLike" = { "cognito-identity.amazonaws.com:amr" = "authenticated" }
         }
       },
@@ -184,8 +184,8 @@ resource "aws_iam_role_policy" "authenticated_reads_own_pictures" {
   })
 }
 
-resource "aws_cognito_identity_pool_roles_attachment" "main" {
-  identity_pool_id = aws_cognito_identity_pool.main.id
+resource "aws_cognito_identity_pool_roles_attachment" "this" {
+  identity_pool_id = aws_cognito_identity_pool.this.id
   roles = {
     authenticated = aws_iam_role.authenticated.arn
   }

@@ -104,6 +104,6 @@ resource "aws_lambda_permission" "cognito_invokes_pre_sign_up" {
   action         = "lambda:InvokeFunction"
   function_name  = aws_lambda_function.pre_sign_up[0].function_name
   principal      = "cognito-idp.amazonaws.com"
-  source_arn     = aws_cognito_user_pool.main.arn
+  source_arn     = aws_cognito_user_pool.this.arn
   source_account = data.aws_caller_identity.current.account_id
 }

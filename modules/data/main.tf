@@ -19,7 +19,7 @@ locals {
 
 # ---------------------------------------------------------------- KMS key
 
-resource "aws_kms_key" "main" {
+resource "aws_kms_key" "this" {
   description             = "${var.name_prefix}: encrypts the pics table, bucket, logs, queues, parameters and Lambda environments"
   enable_key_rotation     = true
   deletion_window_in_days = var.kms_deletion_window_days
@@ -62,9 +62,9 @@ resource "aws_kms_key" "main" {
   tags = var.tags
 }
 
-resource "aws_kms_alias" "main" {
+resource "aws_kms_alias" "this" {
   name          = "alias/${var.name_prefix}"
-  target_key_id = aws_kms_key.main.key_id
+  target_key_id = aws_kms_key.this.key_id
 }
 
 # ---------------------------------------------------------------- table
@@ -130,7 +130,7 @@ resource "aws_dynamodb_table" "pics" {
 
   server_side_encryption {
     enabled     = true
-    kms_key_arn = aws_kms_key.main.arn
+    kms_key_arn = aws_kms_key.this.arn
   }
 
   tags = var.tags
@@ -181,7 +181,7 @@ resource "aws_s3_bucket_server_side_encryption_configuration" "pics" {
 
     apply_server_side_encryption_by_default {
       sse_algorithm     = "aws:kms"
-      kms_master_key_id = aws_kms_key.main.arn
+      kms_master_key_id = aws_kms_key.this.arn
     }
   }
 }

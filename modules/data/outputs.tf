@@ -35,7 +35,7 @@ output "bucket_arn" {
 
 output "kms_key_arn" {
   description = "ARN of the customer-managed KMS key every module encrypts with."
-  value       = aws_kms_key.main.arn
+  value       = aws_kms_key.this.arn
 }
 
 output "protection" {
@@ -43,6 +43,6 @@ output "protection" {
   value = {
     table_deletion_protection = aws_dynamodb_table.pics.deletion_protection_enabled
     bucket_force_destroy      = aws_s3_bucket.pics.force_destroy
-    kms_deletion_window_days  = aws_kms_key.main.deletion_window_in_days
+    kms_deletion_window_days  = aws_kms_key.this.deletion_window_in_days
   }
 }

@@ -44,7 +44,7 @@ locals {
       environment = {
         PICS_TABLE_NAME               = var.table_name
         REPLICATE_API_TOKEN_PARAMETER = module.secure_parameters.names["replicate_api_token"]
-        REPLICATE_MODEL_VERSION       = var.replicate_model_version
+        REPLICATE_MODEL               = var.replicate_model
         REPLICATE_API_URL             = var.replicate_api_url
         REPLICATE_MAX_ATTEMPTS        = tostring(local.replicate_max_attempts)
         REPLICATE_TIMEOUT_SECONDS     = tostring(local.replicate_timeout_secs)

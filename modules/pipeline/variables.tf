@@ -128,13 +128,25 @@ variable "publish_field_arn" {
   }
 }
 
-variable "replicate_model_version" {
-  description = "Replicate model version id the generate function runs (64 hex characters)."
+variable "replicate_model" {
+  description = "The Replicate model the generate function runs (REPLICATE_MODEL): an official model's \"owner/name\" (created through POST /v1/models/{owner}/{name}/predictions, always its latest version), or a model version id, 64 hex characters alone or as \"owner/name:<id>\" (POST /v1/predictions). Obvious placeholders are refused."
   type        = string
 
   validation {
-    condition     = can(regex("^[0-9a-f]{64}$", var.replicate_model_version))
-    error_message = "replicate_model_version must be a Replicate version id: 64 lowercase hex characters."
+    condition     = can(regex("^([a-z0-9]([a-z0-9._-]*[a-z0-9])?/[a-z0-9]([a-z0-9._-]*[a-z0-9])?|([a-z0-9]([a-z0-9._-]*[a-z0-9])?/[a-z0-9]([a-z0-9._-]*[a-z0-9])?:)?[0-9a-f]{64})$", var.replicate_model))
+    error_message = "replicate_model must be an official model's owner/name (e.g. stability-ai/stable-diffusion-3.5-large) or a version id: 64 lowercase hex characters, alone or as owner/name:<id>."
+  }
+
+  validation {
+    # A version id is a SHA-256: a run of one or two characters (all zeros), or
+    # the hex alphabet in order, is a placeholder left in a tfvars file; so are
+    # the usual fill-me-in words. Replicate would refuse every picture.
+    condition = !(
+      length(distinct(split("", element(reverse(split(":", var.replicate_model)), 0)))) <= 2 ||
+      strcontains(var.replicate_model, "0123456789abcdef") ||
+      can(regex("(replace|placeholder|changeme|change-me|your-|example|todo|xxx|owner/name|model-name)", var.replicate_model))
+    )
+    error_message = "replicate_model looks like a placeholder (all zeros, REPLACE_ME, owner/name, ...): set a real model, e.g. stability-ai/stable-diffusion-3.5-large, or a version id from the model's Versions page on replicate.com."
   }
 }
 

@@ -5,7 +5,9 @@
 locals {
   # build.py's manifest names each zip relative to the directory it wrote it to.
   artifacts = {
-    for name, artifact in var.artifacts_manifest.artifacts : name => {
+    # Empty while the manifest is missing: artifacts_manifest's validation then
+    # stops the run with its message before any module needs the artifacts.
+    for name, artifact in try(var.artifacts_manifest.artifacts, {}) : name => {
       path          = "${var.artifacts_dir}/${artifact.path}"
       sha256_base64 = artifact.sha256_base64
     }
@@ -49,8 +51,10 @@ module "auth" {
 module "api" {
   source = "../../modules/api"
 
-  # schema_path and resolvers_dir stay at their defaults: the repository's
-  # schema.graphql and modules/api/resolvers.
+  # The repository's schema.graphql is the single source of the schema (the
+  # local AppSync endpoint and the resolver tests read it too); resolvers_dir
+  # stays at its default, modules/api/resolvers.
+  schema                = file("${path.module}/../../schema.graphql")
   name_prefix           = var.name_prefix
   tags                  = var.tags
   user_pool_id          = module.auth.user_pool_id
@@ -69,26 +73,26 @@ module "api" {
 module "pipeline" {
   source = "../../modules/pipeline"
 
-  name_prefix             = var.name_prefix
-  tags                    = var.tags
-  artifacts               = local.artifacts
-  architecture            = var.artifacts_manifest.architecture
-  table_name              = module.data.table_name
-  table_arn               = module.data.table_arn
-  table_stream_arn        = module.data.table_stream_arn
-  pending_index_name      = module.data.pending_index_name
-  bucket_name             = module.data.bucket_name
-  bucket_arn              = module.data.bucket_arn
-  kms_key_arn             = module.data.kms_key_arn
-  graphql_url             = module.api.graphql_url
-  publish_field_arn       = module.api.publish_field_arn
-  replicate_model_version = var.replicate_model_version
-  log_level               = var.function_log_level
-  log_retention_days      = var.log_retention_days
-  tracing_mode            = "Active"
-  alarm_actions           = var.alarm_actions
-  reserved_concurrency    = var.reserved_concurrency
-  webhook_throttling      = var.webhook_throttling
+  name_prefix          = var.name_prefix
+  tags                 = var.tags
+  artifacts            = local.artifacts
+  architecture         = var.artifacts_manifest.architecture
+  table_name           = module.data.table_name
+  table_arn            = module.data.table_arn
+  table_stream_arn     = module.data.table_stream_arn
+  pending_index_name   = module.data.pending_index_name
+  bucket_name          = module.data.bucket_name
+  bucket_arn           = module.data.bucket_arn
+  kms_key_arn          = module.data.kms_key_arn
+  graphql_url          = module.api.graphql_url
+  publish_field_arn    = module.api.publish_field_arn
+  replicate_model      = var.replicate_model
+  log_level            = var.function_log_level
+  log_retention_days   = var.log_retention_days
+  tracing_mode         = "Active"
+  alarm_actions        = var.alarm_actions
+  reserved_concurrency = var.reserved_concurrency
+  webhook_throttling   = var.webhook_throttling
 
   picture_deadline_minutes        = var.picture_deadline_minutes
   sweep_interval_minutes          = var.sweep_interval_minutes

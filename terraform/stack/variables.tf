@@ -1,14 +1,10 @@
-# Every setting an environment chooses. Values that only pass through to one
-# module (CORS origins, access-log bucket, alarm actions) are validated there.
+# Every setting an environment chooses. Each is validated once, by the module
+# that uses it (its description says which); only what the stack itself derives
+# (the artifacts) or decides (require_alarm_actions) is validated here.
 
 variable "name_prefix" {
-  description = "Prefix of every resource name, e.g. \"aipic-prod\"."
+  description = "Prefix of every resource name, e.g. \"aipic-prod\" (validated by every module)."
   type        = string
-
-  validation {
-    condition     = can(regex("^[a-z][a-z0-9-]{1,28}[a-z0-9]$", var.name_prefix))
-    error_message = "name_prefix must be 3-30 characters of lowercase letters, digits and hyphens, start with a letter and end with a letter or digit."
-  }
 }
 
 variable "tags" {
@@ -28,19 +24,19 @@ variable "artifacts_dir" {
 }
 
 variable "artifacts_manifest" {
-  description = "build.py's dist/manifest.json, decoded (jsondecode(file(...))): the architecture and, per artifact, its path and base64 SHA-256."
+  description = "build.py's dist/manifest.json, decoded (jsondecode(file(...))): the architecture (validated by modules/auth and pipeline) and, per artifact, its path and base64 SHA-256. null (the roots pass it while the file is missing) stops the plan with a message to run make build."
   type = object({
     architecture = string
     artifacts    = map(object({ path = string, sha256_base64 = string }))
   })
 
   validation {
-    condition     = contains(["arm64", "x86_64"], var.artifacts_manifest.architecture)
-    error_message = "The manifest's architecture must be \"arm64\" or \"x86_64\"."
+    condition     = var.artifacts_manifest != null
+    error_message = "The Lambda artifacts are not built: dist/manifest.json is missing. Run `make build` (python build.py) at the repository root first, then run terraform again."
   }
 
   validation {
-    condition     = toset(keys(var.artifacts_manifest.artifacts)) == toset(["functions", "dependencies_layer"])
+    condition     = var.artifacts_manifest == null || toset(keys(try(var.artifacts_manifest.artifacts, {}))) == toset(["functions", "dependencies_layer"])
     error_message = "The manifest must list exactly the artifacts functions and dependencies_layer (run build.py)."
   }
 }
@@ -51,33 +47,18 @@ variable "deletion_protection" {
 }
 
 variable "noncurrent_version_expiration_days" {
-  description = "Days an overwritten or deleted picture version is kept."
+  description = "Days an overwritten or deleted picture version is kept (validated by modules/data)."
   type        = number
-
-  validation {
-    condition     = var.noncurrent_version_expiration_days >= 1 && var.noncurrent_version_expiration_days <= 3650 && floor(var.noncurrent_version_expiration_days) == var.noncurrent_version_expiration_days
-    error_message = "noncurrent_version_expiration_days must be a whole number from 1 to 3650."
-  }
 }
 
 variable "kms_deletion_window_days" {
-  description = "Waiting period (days) before the KMS key is deleted after a destroy."
+  description = "Waiting period (days) before the KMS key is deleted after a destroy (validated by modules/data)."
   type        = number
-
-  validation {
-    condition     = var.kms_deletion_window_days >= 7 && var.kms_deletion_window_days <= 30 && floor(var.kms_deletion_window_days) == var.kms_deletion_window_days
-    error_message = "kms_deletion_window_days must be a whole number from 7 to 30."
-  }
 }
 
 variable "password_minimum_length" {
-  description = "Minimum length of user passwords."
+  description = "Minimum length of user passwords (validated by modules/auth)."
   type        = number
-
-  validation {
-    condition     = var.password_minimum_length >= 8 && var.password_minimum_length <= 99 && floor(var.password_minimum_length) == var.password_minimum_length
-    error_message = "password_minimum_length must be a whole number from 8 to 99."
-  }
 }
 
 variable "admin_password_auth_enabled" {
@@ -86,71 +67,41 @@ variable "admin_password_auth_enabled" {
 }
 
 variable "log_retention_days" {
-  description = "Retention of the API's and the functions' log groups (a value CloudWatch Logs accepts)."
+  description = "Retention of the API's and the functions' log groups (a value CloudWatch Logs accepts; validated by modules/auth, api and pipeline)."
   type        = number
-
-  validation {
-    condition     = contains([1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653], var.log_retention_days)
-    error_message = "log_retention_days must be a retention CloudWatch Logs accepts (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288 or 3653)."
-  }
 }
 
 variable "function_log_level" {
-  description = "Log level of the Lambda functions."
+  description = "Log level of the Lambda functions (validated by modules/pipeline as log_level)."
   type        = string
-
-  validation {
-    condition     = contains(["DEBUG", "INFO", "WARNING", "ERROR"], var.function_log_level)
-    error_message = "function_log_level must be one of DEBUG, INFO, WARNING, ERROR."
-  }
 }
 
 variable "reserved_concurrency" {
-  description = "Reserved concurrent executions per function: protects the account's other functions (the Replicate bill is bounded by daily_picture_ceiling, not by concurrency)."
+  description = "Reserved concurrent executions per function: protects the account's other functions (the Replicate bill is bounded by daily_picture_ceiling, not by concurrency) (validated by modules/pipeline)."
   type = object({
     generate  = number
     webhook   = number
     on_upload = number
     publish   = number
   })
-
-  validation {
-    condition     = alltrue([for limit in values(var.reserved_concurrency) : (limit == -1 || (limit >= 1 && limit <= 1000)) && floor(limit) == limit])
-    error_message = "Each reserved concurrency must be -1 (unreserved) or a whole number from 1 to 1000; 0 would disable the function."
-  }
 }
 
 variable "webhook_throttling" {
-  description = "Throttling of the public webhook route: burst (requests) and steady rate (requests per second)."
+  description = "Throttling of the public webhook route: burst (requests) and steady rate (requests per second) (validated by modules/pipeline)."
   type = object({
     burst_limit = number
     rate_limit  = number
   })
-
-  validation {
-    condition     = var.webhook_throttling.burst_limit >= 1 && var.webhook_throttling.rate_limit > 0
-    error_message = "webhook_throttling needs a burst_limit of at least 1 and a positive rate_limit."
-  }
 }
 
 variable "daily_picture_quota" {
-  description = "Pictures one user may create per UTC day."
+  description = "Pictures one user may create per UTC day (validated by modules/api)."
   type        = number
-
-  validation {
-    condition     = var.daily_picture_quota >= 1 && var.daily_picture_quota <= 1000 && floor(var.daily_picture_quota) == var.daily_picture_quota
-    error_message = "daily_picture_quota must be a whole number from 1 to 1000."
-  }
 }
 
-variable "replicate_model_version" {
-  description = "Replicate model version id (64 hex characters) of the Stable Diffusion model to run."
+variable "replicate_model" {
+  description = "The Replicate model to run: an official model's owner/name (e.g. stability-ai/stable-diffusion-3.5-large) or a version id (validated by modules/pipeline)."
   type        = string
-
-  validation {
-    condition     = can(regex("^[0-9a-f]{64}$", var.replicate_model_version))
-    error_message = "replicate_model_version must be a Replicate version id: 64 lowercase hex characters."
-  }
 }
 
 variable "cors_allowed_origins" {
@@ -220,13 +171,8 @@ variable "prediction_rate_alarm_threshold" {
 }
 
 variable "mfa_configuration" {
-  description = "Cognito MFA with a TOTP app: \"OFF\", \"OPTIONAL\" (each user may enrol) or \"ON\" (required for every user; prod)."
+  description = "Cognito MFA with a TOTP app: \"OFF\", \"OPTIONAL\" (each user may enrol) or \"ON\" (required for every user; prod) (validated by modules/auth)."
   type        = string
-
-  validation {
-    condition     = contains(["OFF", "OPTIONAL", "ON"], var.mfa_configuration)
-    error_message = "mfa_configuration must be one of OFF, OPTIONAL, ON."
-  }
 }
 
 variable "threat_protection_mode" {

@@ -81,6 +81,31 @@ def test_started_picture_gets_a_prediction_and_moves_to_processing(
     assert item["updatedAt"] > item["createdAt"]
 
 
+def test_an_official_model_is_created_through_its_models_endpoint(
+    aws: AwsAccount, replicate: ReplicateStandIn, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("REPLICATE_MODEL", "stability-ai/stable-diffusion-3.5-large")
+    aws.put_pic(PIC_ID)
+
+    result = invoke(generate_event())
+
+    assert result == {"id": PIC_ID, "outcome": "PROCESSING"}
+    (request,) = replicate.prediction_requests
+    assert request.path == "/v1/models/stability-ai/stable-diffusion-3.5-large/predictions"
+    # No version: Replicate runs the official model's latest one.
+    assert request.json() == {
+        "input": {"prompt": "a lighthouse at dawn"},
+        "webhook": f"{PUBLIC_WEBHOOK_URL}?id={PIC_ID}",
+        "webhook_events_filter": ["completed"],
+    }
+    (prediction,) = replicate.predictions.values()
+    assert prediction["model"] == "stability-ai/stable-diffusion-3.5-large"
+    item = aws.item(PIC_ID)
+    assert item is not None
+    assert item["completionStatus"] == "PROCESSING"
+    assert item["predictionId"] == prediction["id"]
+
+
 def test_all_settings_map_to_replicate_inputs(aws: AwsAccount, replicate: ReplicateStandIn) -> None:
     aws.put_pic(PIC_ID)
     settings = {

@@ -29,7 +29,7 @@ def env(**changes: str | None) -> dict[str, str]:
     [
         (settings.load_table_settings, "PICS_TABLE_NAME"),
         (settings.load_generate_settings, "REPLICATE_API_TOKEN_PARAMETER"),
-        (settings.load_generate_settings, "REPLICATE_MODEL_VERSION"),
+        (settings.load_generate_settings, "REPLICATE_MODEL"),
         (settings.load_generate_settings, "WEBHOOK_URL"),
         (settings.load_webhook_settings, "PICS_BUCKET_NAME"),
         (settings.load_webhook_settings, "WEBHOOK_SECRET_PARAMETER"),

@@ -137,7 +137,7 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, str]:
     )
     try:
         prediction = client.create_prediction(
-            version=settings.model_version,
+            model=settings.model,
             model_input=request.replicate_input(),
             webhook=webhook_url_for(settings, request.pic_id),
         )

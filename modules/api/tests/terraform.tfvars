@@ -1,7 +1,6 @@
 # Inputs every test file in this directory starts from (terraform test loads
 # tests/*.tfvars); runs override single values in their own variables block.
 name_prefix           = "aipic-test"
-schema_path           = "tests/fixtures/schema.graphql"
 resolvers_dir         = "tests/fixtures/resolvers"
 user_pool_id          = "eu-west-1_AbCdEf123"
 table_name            = "aipic-test-pics"

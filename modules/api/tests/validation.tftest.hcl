@@ -1,7 +1,12 @@
 # Inputs the module must refuse, each with its own validation message.
 
 mock_provider "aws" {
-  source = "../../tests/terraform/mocks"
+  source = "./tests/mocks"
+}
+
+# The SDL is text, not a path: tfvars cannot call file(), so it is set here.
+variables {
+  schema = file("tests/fixtures/schema.graphql")
 }
 
 # Module inputs: tests/terraform.tfvars.
@@ -123,10 +128,10 @@ run "rejects_malformed_user_pool_id" {
   expect_failures = [var.user_pool_id]
 }
 
-run "rejects_non_graphql_schema_path" {
+run "rejects_a_schema_path_instead_of_its_text" {
   command = plan
   variables {
-    schema_path = "tests/fixtures/resolvers/publish.js"
+    schema = "../../schema.graphql"
   }
-  expect_failures = [var.schema_path]
+  expect_failures = [var.schema]
 }

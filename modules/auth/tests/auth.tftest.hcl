@@ -1,7 +1,7 @@
 # Security properties of the auth module against a mocked AWS provider.
 
 mock_provider "aws" {
-  source = "../../tests/terraform/mocks"
+  source = "./tests/mocks"
 }
 
 variables {
@@ -15,50 +15,50 @@ run "user_pool_signs_in_by_verified_email_with_a_strong_password" {
   command = apply
 
   assert {
-    condition     = aws_cognito_user_pool.main.name == "aipic-test-users"
+    condition     = aws_cognito_user_pool.this.name == "aipic-test-users"
     error_message = "The user pool name must carry the prefix."
   }
 
   assert {
-    condition     = aws_cognito_user_pool.main.username_attributes == toset(["email"]) && aws_cognito_user_pool.main.auto_verified_attributes == toset(["email"])
+    condition     = aws_cognito_user_pool.this.username_attributes == toset(["email"]) && aws_cognito_user_pool.this.auto_verified_attributes == toset(["email"])
     error_message = "Users sign in with their email, which Cognito verifies."
   }
 
   assert {
-    condition = aws_cognito_user_pool.main.password_policy[0] == {
+    condition = aws_cognito_user_pool.this.password_policy[0] == {
       minimum_length                   = 12
       require_lowercase                = true
       require_uppercase                = true
       require_numbers                  = true
       require_symbols                  = true
       temporary_password_validity_days = 3
-      password_history_size            = aws_cognito_user_pool.main.password_policy[0].password_history_size
+      password_history_size            = aws_cognito_user_pool.this.password_policy[0].password_history_size
     }
     error_message = "Passwords must be at least 12 characters mixing lower/upper case, digits and symbols."
   }
 
   assert {
-    condition     = aws_cognito_user_pool.main.mfa_configuration == "OPTIONAL" && aws_cognito_user_pool.main.software_token_mfa_configuration[0].enabled
+    condition     = aws_cognito_user_pool.this.mfa_configuration == "OPTIONAL" && aws_cognito_user_pool.this.software_token_mfa_configuration[0].enabled
     error_message = "TOTP MFA must be offered by default."
   }
 
   assert {
-    condition     = aws_cognito_user_pool.main.deletion_protection == "ACTIVE"
+    condition     = aws_cognito_user_pool.this.deletion_protection == "ACTIVE"
     error_message = "The user pool must be protected from deletion by default."
   }
 
   assert {
-    condition     = [for m in aws_cognito_user_pool.main.account_recovery_setting[0].recovery_mechanism : m.name] == ["verified_email"]
+    condition     = [for m in aws_cognito_user_pool.this.account_recovery_setting[0].recovery_mechanism : m.name] == ["verified_email"]
     error_message = "Accounts recover through the verified email only (no SMS)."
   }
 
   assert {
-    condition     = aws_cognito_user_pool.main.user_attribute_update_settings[0].attributes_require_verification_before_update == toset(["email"])
+    condition     = aws_cognito_user_pool.this.user_attribute_update_settings[0].attributes_require_verification_before_update == toset(["email"])
     error_message = "A changed email must be verified before it is used."
   }
 
   assert {
-    condition     = !aws_cognito_user_pool.main.username_configuration[0].case_sensitive
+    condition     = !aws_cognito_user_pool.this.username_configuration[0].case_sensitive
     error_message = "Email sign-in must be case-insensitive."
   }
 }
@@ -67,7 +67,7 @@ run "app_client_is_public_srp_only_and_hides_user_existence" {
   command = apply
 
   assert {
-    condition     = aws_cognito_user_pool_client.app.user_pool_id == aws_cognito_user_pool.main.id && !aws_cognito_user_pool_client.app.generate_secret
+    condition     = aws_cognito_user_pool_client.app.user_pool_id == aws_cognito_user_pool.this.id && !aws_cognito_user_pool_client.app.generate_secret
     error_message = "The app client belongs to the pool and has no secret."
   }
 
@@ -100,7 +100,7 @@ run "app_client_is_public_srp_only_and_hides_user_existence" {
   }
 
   assert {
-    condition     = output.user_pool_client_id == aws_cognito_user_pool_client.app.id && output.user_pool_id == aws_cognito_user_pool.main.id
+    condition     = output.user_pool_client_id == aws_cognito_user_pool_client.app.id && output.user_pool_id == aws_cognito_user_pool.this.id
     error_message = "The outputs must name the pool and the client."
   }
 }
@@ -109,12 +109,12 @@ run "identity_pool_admits_only_signed_in_users_of_this_pool" {
   command = apply
 
   assert {
-    condition     = !aws_cognito_identity_pool.main.allow_unauthenticated_identities && !aws_cognito_identity_pool.main.allow_classic_flow
+    condition     = !aws_cognito_identity_pool.this.allow_unauthenticated_identities && !aws_cognito_identity_pool.this.allow_classic_flow
     error_message = "No guest identities and no classic flow."
   }
 
   assert {
-    condition = [for p in aws_cognito_identity_pool.main.cognito_identity_providers : [p.client_id, p.provider_name, p.server_side_token_check]] == [
+    condition = [for p in aws_cognito_identity_pool.this.cognito_identity_providers : [p.client_id, p.provider_name, p.server_side_token_check]] == [
       ["4s1ex2ampleclient7id0fd9k3", "cognito-idp.eu-west-1.amazonaws.com/eu-west-1_AbCdEfGhI", true],
     ]
     error_message = "The identity pool must trust exactly this pool's app client, checking tokens server-side."
@@ -125,7 +125,7 @@ run "identity_pool_admits_only_signed_in_users_of_this_pool" {
       aws_cognito_identity_pool_provider_principal_tag.sub.identity_pool_id,
       aws_cognito_identity_pool_provider_principal_tag.sub.identity_provider_name,
       aws_cognito_identity_pool_provider_principal_tag.sub.use_defaults,
-    ] == [aws_cognito_identity_pool.main.id, "cognito-idp.eu-west-1.amazonaws.com/eu-west-1_AbCdEfGhI", false]
+    ] == [aws_cognito_identity_pool.this.id, "cognito-idp.eu-west-1.amazonaws.com/eu-west-1_AbCdEfGhI", false]
     error_message = "The principal tag mapping must belong to this identity pool and user pool, without the default tags."
   }
 
@@ -135,12 +135,12 @@ run "identity_pool_admits_only_signed_in_users_of_this_pool" {
   }
 
   assert {
-    condition     = aws_cognito_identity_pool_roles_attachment.main.identity_pool_id == aws_cognito_identity_pool.main.id && aws_cognito_identity_pool_roles_attachment.main.roles == tomap({ authenticated = aws_iam_role.authenticated.arn })
+    condition     = aws_cognito_identity_pool_roles_attachment.this.identity_pool_id == aws_cognito_identity_pool.this.id && aws_cognito_identity_pool_roles_attachment.this.roles == tomap({ authenticated = aws_iam_role.authenticated.arn })
     error_message = "Only the authenticated role is attached (no unauthenticated role)."
   }
 
   assert {
-    condition     = output.identity_pool_id == aws_cognito_identity_pool.main.id && output.authenticated_role_arn == aws_iam_role.authenticated.arn
+    condition     = output.identity_pool_id == aws_cognito_identity_pool.this.id && output.authenticated_role_arn == aws_iam_role.authenticated.arn
     error_message = "The outputs must name the identity pool and its role."
   }
 }
@@ -212,7 +212,7 @@ run "settings_for_a_throwaway_environment_are_wired" {
   }
 
   assert {
-    condition     = aws_cognito_user_pool.main.deletion_protection == "INACTIVE"
+    condition     = aws_cognito_user_pool.this.deletion_protection == "INACTIVE"
     error_message = "deletion_protection = false must reach the pool."
   }
 
@@ -222,12 +222,12 @@ run "settings_for_a_throwaway_environment_are_wired" {
   }
 
   assert {
-    condition     = aws_cognito_user_pool.main.mfa_configuration == "OFF" && length(aws_cognito_user_pool.main.software_token_mfa_configuration) == 0
+    condition     = aws_cognito_user_pool.this.mfa_configuration == "OFF" && length(aws_cognito_user_pool.this.software_token_mfa_configuration) == 0
     error_message = "With MFA off no TOTP configuration may be sent (Cognito rejects it)."
   }
 
   assert {
-    condition     = aws_cognito_user_pool.main.password_policy[0].minimum_length == 16
+    condition     = aws_cognito_user_pool.this.password_policy[0].minimum_length == 16
     error_message = "password_minimum_length must reach the password policy."
   }
 
@@ -250,7 +250,7 @@ run "mfa_can_be_required" {
   }
 
   assert {
-    condition     = aws_cognito_user_pool.main.mfa_configuration == "ON" && aws_cognito_user_pool.main.software_token_mfa_configuration[0].enabled
+    condition     = aws_cognito_user_pool.this.mfa_configuration == "ON" && aws_cognito_user_pool.this.software_token_mfa_configuration[0].enabled
     error_message = "Required MFA must use TOTP."
   }
 }

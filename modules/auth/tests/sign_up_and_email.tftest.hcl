@@ -2,7 +2,7 @@
 # the mocked AWS provider.
 
 mock_provider "aws" {
-  source = "../../tests/terraform/mocks"
+  source = "./tests/mocks"
 }
 
 override_resource {
@@ -18,7 +18,7 @@ variables {
   bucket_arn  = "arn:aws:s3:::aipic-test-pics-123456789012"
   kms_key_arn = "arn:aws:kms:eu-west-1:123456789012:key/0d6c1a52-8f1e-4f0b-9a8e-2f6a3c1d9b70"
   functions_artifact = {
-    path          = "../../dist/functions.zip"
+    path          = "build/functions.zip"
     sha256_base64 = "47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU="
   }
 }
@@ -27,25 +27,25 @@ run "defaults_open_sign_up_cognito_email_no_threat_protection" {
   command = apply
 
   assert {
-    condition     = aws_cognito_user_pool.main.admin_create_user_config[0].allow_admin_create_user_only == false
+    condition     = aws_cognito_user_pool.this.admin_create_user_config[0].allow_admin_create_user_only == false
     error_message = "sign_up_policy \"open\" (the default) lets users sign themselves up."
   }
 
   assert {
-    condition     = length(aws_cognito_user_pool.main.lambda_config) == 0 && length(aws_lambda_function.pre_sign_up) == 0
+    condition     = length(aws_cognito_user_pool.this.lambda_config) == 0 && length(aws_lambda_function.pre_sign_up) == 0
     error_message = "Without the allow-list no pre sign-up trigger may exist."
   }
 
   assert {
-    condition     = aws_cognito_user_pool.main.user_pool_add_ons[0].advanced_security_mode == "OFF"
+    condition     = aws_cognito_user_pool.this.user_pool_add_ons[0].advanced_security_mode == "OFF"
     error_message = "Threat protection is off by default."
   }
 
   assert {
     condition = (
-      aws_cognito_user_pool.main.email_configuration[0].email_sending_account == "COGNITO_DEFAULT" &&
-      aws_cognito_user_pool.main.email_configuration[0].source_arn == null &&
-      aws_cognito_user_pool.main.email_configuration[0].from_email_address == null
+      aws_cognito_user_pool.this.email_configuration[0].email_sending_account == "COGNITO_DEFAULT" &&
+      aws_cognito_user_pool.this.email_configuration[0].source_arn == null &&
+      aws_cognito_user_pool.this.email_configuration[0].from_email_address == null
     )
     error_message = "Without ses_email the pool sends with Cognito's default email."
   }
@@ -59,7 +59,7 @@ run "admin_only_turns_self_sign_up_off" {
   }
 
   assert {
-    condition     = aws_cognito_user_pool.main.admin_create_user_config[0].allow_admin_create_user_only == true
+    condition     = aws_cognito_user_pool.this.admin_create_user_config[0].allow_admin_create_user_only == true
     error_message = "sign_up_policy \"admin_only\" must allow only administrators to create users."
   }
 
@@ -80,12 +80,12 @@ run "email_domain_allowlist_installs_the_pre_sign_up_trigger" {
   }
 
   assert {
-    condition     = aws_cognito_user_pool.main.admin_create_user_config[0].allow_admin_create_user_only == false
+    condition     = aws_cognito_user_pool.this.admin_create_user_config[0].allow_admin_create_user_only == false
     error_message = "The allow-list keeps self-service sign-up, filtered by the trigger."
   }
 
   assert {
-    condition     = aws_cognito_user_pool.main.lambda_config[0].pre_sign_up == "arn:aws:lambda:eu-west-1:123456789012:function:aipic-test-pre-sign-up"
+    condition     = aws_cognito_user_pool.this.lambda_config[0].pre_sign_up == "arn:aws:lambda:eu-west-1:123456789012:function:aipic-test-pre-sign-up"
     error_message = "The pool's pre sign-up trigger must be the pre_sign_up function."
   }
 
@@ -95,7 +95,7 @@ run "email_domain_allowlist_installs_the_pre_sign_up_trigger" {
       aws_lambda_function.pre_sign_up[0].handler == "aipic.handlers.pre_sign_up.handler" &&
       aws_lambda_function.pre_sign_up[0].runtime == "python3.12" &&
       aws_lambda_function.pre_sign_up[0].architectures == tolist(["x86_64"]) &&
-      aws_lambda_function.pre_sign_up[0].filename == "../../dist/functions.zip" &&
+      aws_lambda_function.pre_sign_up[0].filename == "build/functions.zip" &&
       aws_lambda_function.pre_sign_up[0].source_code_hash == "47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=" &&
       length(coalesce(aws_lambda_function.pre_sign_up[0].layers, [])) == 0 &&
       aws_lambda_function.pre_sign_up[0].timeout <= 5 &&
@@ -138,7 +138,7 @@ run "email_domain_allowlist_installs_the_pre_sign_up_trigger" {
       jsondecode(aws_iam_role.pre_sign_up[0].assume_role_policy).Statement[0].Principal == { Service = "lambda.amazonaws.com" } &&
       aws_lambda_permission.cognito_invokes_pre_sign_up[0].principal == "cognito-idp.amazonaws.com" &&
       aws_lambda_permission.cognito_invokes_pre_sign_up[0].action == "lambda:InvokeFunction" &&
-      aws_lambda_permission.cognito_invokes_pre_sign_up[0].source_arn == aws_cognito_user_pool.main.arn &&
+      aws_lambda_permission.cognito_invokes_pre_sign_up[0].source_arn == aws_cognito_user_pool.this.arn &&
       aws_lambda_permission.cognito_invokes_pre_sign_up[0].source_account == "123456789012"
     )
     error_message = "Only this user pool (in this account) may invoke the trigger."
@@ -154,8 +154,8 @@ run "threat_protection_enforced_uses_the_plus_plan" {
 
   assert {
     condition = (
-      aws_cognito_user_pool.main.user_pool_add_ons[0].advanced_security_mode == "ENFORCED" &&
-      aws_cognito_user_pool.main.user_pool_tier == "PLUS"
+      aws_cognito_user_pool.this.user_pool_add_ons[0].advanced_security_mode == "ENFORCED" &&
+      aws_cognito_user_pool.this.user_pool_tier == "PLUS"
     )
     error_message = "ENFORCED threat protection must reach the pool, on the Plus plan it needs."
   }
@@ -173,9 +173,9 @@ run "ses_email_sends_through_the_developers_identity" {
 
   assert {
     condition = (
-      aws_cognito_user_pool.main.email_configuration[0].email_sending_account == "DEVELOPER" &&
-      aws_cognito_user_pool.main.email_configuration[0].source_arn == "arn:aws:ses:eu-west-1:123456789012:identity/example.com" &&
-      aws_cognito_user_pool.main.email_configuration[0].from_email_address == "Pictures <no-reply@example.com>"
+      aws_cognito_user_pool.this.email_configuration[0].email_sending_account == "DEVELOPER" &&
+      aws_cognito_user_pool.this.email_configuration[0].source_arn == "arn:aws:ses:eu-west-1:123456789012:identity/example.com" &&
+      aws_cognito_user_pool.this.email_configuration[0].from_email_address == "Pictures <no-reply@example.com>"
     )
     error_message = "ses_email must make Cognito send through the SES identity (DEVELOPER) from the given address."
   }

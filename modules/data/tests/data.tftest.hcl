@@ -2,7 +2,7 @@
 # against a mocked AWS provider with realistic identifiers.
 
 mock_provider "aws" {
-  source = "../../tests/terraform/mocks"
+  source = "./tests/mocks"
 }
 
 variables {
@@ -14,17 +14,17 @@ run "kms_key_rotates_and_grants_only_root_and_this_accounts_log_groups" {
   command = apply
 
   assert {
-    condition     = aws_kms_key.main.enable_key_rotation
+    condition     = aws_kms_key.this.enable_key_rotation
     error_message = "The customer-managed key must rotate."
   }
 
   assert {
-    condition     = aws_kms_alias.main.name == "alias/aipic-test"
+    condition     = aws_kms_alias.this.name == "alias/aipic-test"
     error_message = "The key alias must carry the name prefix."
   }
 
   assert {
-    condition = [for s in jsondecode(aws_kms_key.main.policy).Statement : s.Principal] == [
+    condition = [for s in jsondecode(aws_kms_key.this.policy).Statement : s.Principal] == [
       { AWS = "arn:aws:iam::123456789012:root" },
       { Service = "logs.eu-west-1.amazonaws.com" },
     ]
@@ -32,12 +32,12 @@ run "kms_key_rotates_and_grants_only_root_and_this_accounts_log_groups" {
   }
 
   assert {
-    condition     = alltrue([for s in jsondecode(aws_kms_key.main.policy).Statement : s.Effect == "Allow" && s.Resource == "*"])
+    condition     = alltrue([for s in jsondecode(aws_kms_key.this.policy).Statement : s.Effect == "Allow" && s.Resource == "*"])
     error_message = "Key policy statements apply to this key only (Resource \"*\" in a key policy)."
   }
 
   assert {
-    condition = jsondecode(aws_kms_key.main.policy).Statement[1].Action == [
+    condition = jsondecode(aws_kms_key.this.policy).Statement[1].Action == [
       "kms:Encrypt",
       "kms:Decrypt",
       "kms:ReEncryptFrom",
@@ -50,14 +50,14 @@ run "kms_key_rotates_and_grants_only_root_and_this_accounts_log_groups" {
   }
 
   assert {
-    condition = jsondecode(aws_kms_key.main.policy).Statement[1].Condition == {
+    condition = jsondecode(aws_kms_key.this.policy).Statement[1].Condition == {
       ArnLike = { "kms:EncryptionContext:aws:logs:arn" = "arn:aws:logs:eu-west-1:123456789012:log-group:*" }
     }
     error_message = "CloudWatch Logs may use the key only for this account's log groups in this region."
   }
 
   assert {
-    condition     = output.kms_key_arn == aws_kms_key.main.arn
+    condition     = output.kms_key_arn == aws_kms_key.this.arn
     error_message = "kms_key_arn must be the key's ARN."
   }
 }
@@ -114,7 +114,7 @@ run "table_is_keyed_indexed_streamed_recoverable_and_encrypted" {
   }
 
   assert {
-    condition     = aws_dynamodb_table.pics.server_side_encryption[0].enabled && aws_dynamodb_table.pics.server_side_encryption[0].kms_key_arn == aws_kms_key.main.arn
+    condition     = aws_dynamodb_table.pics.server_side_encryption[0].enabled && aws_dynamodb_table.pics.server_side_encryption[0].kms_key_arn == aws_kms_key.this.arn
     error_message = "The table must be encrypted with the module's customer-managed key."
   }
 
@@ -172,7 +172,7 @@ run "bucket_is_private_tls_only_versioned_and_kms_encrypted" {
       r.bucket_key_enabled,
       r.apply_server_side_encryption_by_default[0].sse_algorithm,
       r.apply_server_side_encryption_by_default[0].kms_master_key_id,
-    ]] == [[true, "aws:kms", aws_kms_key.main.arn]]
+    ]] == [[true, "aws:kms", aws_kms_key.this.arn]]
     error_message = "Default encryption must be SSE-KMS with the module's key and a bucket key."
   }
 

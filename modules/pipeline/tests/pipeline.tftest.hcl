@@ -6,7 +6,7 @@
 # every cross-resource reference with the realistic values set here.
 
 mock_provider "aws" {
-  source = "../../tests/terraform/mocks"
+  source = "./tests/mocks"
 }
 
 override_resource {
@@ -115,7 +115,7 @@ run "functions_run_the_built_artifacts" {
       function.runtime == "python3.12" &&
       function.architectures == tolist(["arm64"]) &&
       function.handler == "aipic.handlers.${key}.handler" &&
-      function.filename == "../../dist/functions.zip" &&
+      function.filename == "build/functions.zip" &&
       function.source_code_hash == "47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=" &&
       function.layers == tolist(["arn:aws:lambda:eu-west-1:123456789012:layer:aipic-test-dependencies:1"]) &&
       function.kms_key_arn == var.kms_key_arn &&
@@ -139,7 +139,7 @@ run "functions_run_the_built_artifacts" {
 
   assert {
     condition = (
-      aws_lambda_layer_version.dependencies.filename == "../../dist/dependencies-layer.zip" &&
+      aws_lambda_layer_version.dependencies.filename == "build/dependencies-layer.zip" &&
       aws_lambda_layer_version.dependencies.source_code_hash == "n4bQgYhMfWWaL+qgxVrQFaO/TxsrC4Is0V1sFbDwCgg=" &&
       aws_lambda_layer_version.dependencies.compatible_runtimes == toset(["python3.12"]) &&
       aws_lambda_layer_version.dependencies.compatible_architectures == toset(["arm64"])
@@ -183,7 +183,7 @@ run "environment_variables_follow_the_contract" {
       POWERTOOLS_LOG_LEVEL          = "INFO"
       PICS_TABLE_NAME               = "aipic-test-pics"
       REPLICATE_API_TOKEN_PARAMETER = "/aipic-test/replicate/api-token"
-      REPLICATE_MODEL_VERSION       = "ac732df83cea7fff18b8472768c88ad041fa750ff7682a21affe81863cbe77e4"
+      REPLICATE_MODEL               = "ac732df83cea7fff18b8472768c88ad041fa750ff7682a21affe81863cbe77e4"
       REPLICATE_API_URL             = "https://api.replicate.com/v1"
       REPLICATE_MAX_ATTEMPTS        = "4"
       REPLICATE_TIMEOUT_SECONDS     = "10"

@@ -1,7 +1,7 @@
 # Inputs the module must refuse, each with its own validation message.
 
 mock_provider "aws" {
-  source = "../../tests/terraform/mocks"
+  source = "./tests/mocks"
 }
 
 # Module inputs: tests/terraform.tfvars.
@@ -22,8 +22,8 @@ run "rejects_artifact_without_zip" {
   command = plan
   variables {
     artifacts = {
-      functions          = { path = "../../dist/functions.tar.gz", sha256_base64 = "47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=" }
-      dependencies_layer = { path = "../../dist/dependencies-layer.zip", sha256_base64 = "n4bQgYhMfWWaL+qgxVrQFaO/TxsrC4Is0V1sFbDwCgg=" }
+      functions          = { path = "build/functions.tar.gz", sha256_base64 = "47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=" }
+      dependencies_layer = { path = "build/dependencies-layer.zip", sha256_base64 = "n4bQgYhMfWWaL+qgxVrQFaO/TxsrC4Is0V1sFbDwCgg=" }
     }
   }
   expect_failures = [var.artifacts]
@@ -33,8 +33,8 @@ run "rejects_hex_instead_of_base64_hash" {
   command = plan
   variables {
     artifacts = {
-      functions          = { path = "../../dist/functions.zip", sha256_base64 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855" }
-      dependencies_layer = { path = "../../dist/dependencies-layer.zip", sha256_base64 = "n4bQgYhMfWWaL+qgxVrQFaO/TxsrC4Is0V1sFbDwCgg=" }
+      functions          = { path = "build/functions.zip", sha256_base64 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855" }
+      dependencies_layer = { path = "build/dependencies-layer.zip", sha256_base64 = "n4bQgYhMfWWaL+qgxVrQFaO/TxsrC4Is0V1sFbDwCgg=" }
     }
   }
   expect_failures = [var.artifacts]
@@ -48,12 +48,94 @@ run "rejects_unknown_architecture" {
   expect_failures = [var.architecture]
 }
 
-run "rejects_short_model_version" {
+run "rejects_a_short_version_id" {
   command = plan
   variables {
-    replicate_model_version = "ac732df83cea"
+    replicate_model = "ac732df83cea"
   }
-  expect_failures = [var.replicate_model_version]
+  expect_failures = [var.replicate_model]
+}
+
+run "rejects_an_uppercase_version_id" {
+  command = plan
+  variables {
+    replicate_model = "AC732DF83CEA7FFF18B8472768C88AD041FA750FF7682A21AFFE81863CBE77E4"
+  }
+  expect_failures = [var.replicate_model]
+}
+
+run "rejects_a_model_url" {
+  command = plan
+  variables {
+    replicate_model = "https://replicate.com/stability-ai/stable-diffusion-3.5-large"
+  }
+  expect_failures = [var.replicate_model]
+}
+
+run "rejects_a_model_without_owner" {
+  command = plan
+  variables {
+    replicate_model = "stable-diffusion-3.5-large"
+  }
+  expect_failures = [var.replicate_model]
+}
+
+run "refuses_the_all_zeros_placeholder" {
+  command = plan
+  variables {
+    replicate_model = "0000000000000000000000000000000000000000000000000000000000000000"
+  }
+  expect_failures = [var.replicate_model]
+}
+
+run "refuses_a_named_all_zeros_placeholder" {
+  command = plan
+  variables {
+    replicate_model = "stability-ai/sdxl:0000000000000000000000000000000000000000000000000000000000000000"
+  }
+  expect_failures = [var.replicate_model]
+}
+
+run "refuses_the_hex_alphabet_placeholder" {
+  command = plan
+  variables {
+    replicate_model = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+  }
+  expect_failures = [var.replicate_model]
+}
+
+run "refuses_replace_me" {
+  command = plan
+  variables {
+    replicate_model = "replace-me/replace-me"
+  }
+  expect_failures = [var.replicate_model]
+}
+
+run "refuses_the_literal_owner_name" {
+  command = plan
+  variables {
+    replicate_model = "owner/name"
+  }
+  expect_failures = [var.replicate_model]
+}
+
+run "accepts_an_official_model_name" {
+  command = plan
+  variables {
+    replicate_model = "stability-ai/stable-diffusion-3.5-large"
+  }
+  assert {
+    condition     = aws_lambda_function.function["generate"].environment[0].variables.REPLICATE_MODEL == "stability-ai/stable-diffusion-3.5-large"
+    error_message = "An official model's owner/name must reach the generate function as REPLICATE_MODEL."
+  }
+}
+
+run "accepts_a_named_version" {
+  command = plan
+  variables {
+    replicate_model = "stability-ai/stable-diffusion:ac732df83cea7fff18b8472768c88ad041fa750ff7682a21affe81863cbe77e4"
+  }
 }
 
 run "rejects_plain_http_replicate_url" {

@@ -5,16 +5,19 @@ locals {
   environment = "dev"
   # build.py output (make build); the path stays relative so plans do not
   # depend on where the repository is checked out.
-  dist_dir = "${path.root}/../../../dist"
+  dist_dir      = "${path.root}/../../../dist"
+  manifest_path = "${local.dist_dir}/manifest.json"
 }
 
 module "stack" {
   source = "../../stack"
 
-  name_prefix        = var.name_prefix
-  tags               = var.tags
-  artifacts_dir      = local.dist_dir
-  artifacts_manifest = jsondecode(file("${local.dist_dir}/manifest.json"))
+  name_prefix   = var.name_prefix
+  tags          = var.tags
+  artifacts_dir = local.dist_dir
+  # null before `make build`: the stack then stops with "run make build first"
+  # instead of file()'s "Invalid function argument".
+  artifacts_manifest = fileexists(local.manifest_path) ? jsondecode(file(local.manifest_path)) : null
 
   deletion_protection                = false
   noncurrent_version_expiration_days = 7
@@ -27,11 +30,11 @@ module "stack" {
   reserved_concurrency        = { generate = 5, webhook = 5, on_upload = 2, publish = 2 }
   webhook_throttling          = { burst_limit = 10, rate_limit = 5 }
 
-  daily_picture_quota     = var.daily_picture_quota
-  replicate_model_version = var.replicate_model_version
-  cors_allowed_origins    = var.cors_allowed_origins
-  access_log_bucket       = var.access_log_bucket
-  alarm_actions           = var.alarm_actions
+  daily_picture_quota  = var.daily_picture_quota
+  replicate_model      = var.replicate_model
+  cors_allowed_origins = var.cors_allowed_origins
+  access_log_bucket    = var.access_log_bucket
+  alarm_actions        = var.alarm_actions
 
   daily_picture_ceiling           = var.daily_picture_ceiling
   prediction_rate_alarm_threshold = var.prediction_rate_alarm_threshold

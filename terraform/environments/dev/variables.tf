@@ -32,8 +32,8 @@ variable "tags" {
   default     = {}
 }
 
-variable "replicate_model_version" {
-  description = "Replicate model version id (64 hex characters) of the Stable Diffusion model to run."
+variable "replicate_model" {
+  description = "The Replicate model to run: an official model's owner/name (e.g. stability-ai/stable-diffusion-3.5-large) or a model version id (64 hex characters, alone or as owner/name:<id>)."
   type        = string
 }
 

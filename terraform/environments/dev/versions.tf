@@ -3,8 +3,9 @@ terraform {
 
   required_providers {
     aws = {
-      source  = "hashicorp/aws"
-      version = "~> 5.100"
+      source = "hashicorp/aws"
+      # Roots pin exactly: the modules accept >= 5.100; this is the version tested here.
+      version = "= 5.100.0"
     }
   }
 

@@ -4,15 +4,18 @@
 
 locals {
   # build.py output (make build), as dev and prod read it.
-  dist_dir = "${path.root}/../../../dist"
+  dist_dir      = "${path.root}/../../../dist"
+  manifest_path = "${local.dist_dir}/manifest.json"
 }
 
 module "stack" {
   source = "../../stack"
 
-  name_prefix        = var.name_prefix
-  artifacts_dir      = local.dist_dir
-  artifacts_manifest = jsondecode(file("${local.dist_dir}/manifest.json"))
+  name_prefix   = var.name_prefix
+  artifacts_dir = local.dist_dir
+  # null before `make build`: the stack then stops with "run make build first"
+  # instead of file()'s "Invalid function argument".
+  artifacts_manifest = fileexists(local.manifest_path) ? jsondecode(file(local.manifest_path)) : null
 
   # Throw-away: `terraform destroy` removes everything.
   deletion_protection                = false
@@ -28,8 +31,8 @@ module "stack" {
   daily_picture_quota         = var.daily_picture_quota
   daily_picture_ceiling       = var.daily_picture_ceiling
   # Users sign in without a TOTP app locally (the demo and the tests script them).
-  mfa_configuration       = "OPTIONAL"
-  replicate_model_version = var.replicate_model_version
+  mfa_configuration = "OPTIONAL"
+  replicate_model   = var.replicate_model
 
   # The local Replicate stand-in (local/replicate) instead of api.replicate.com:
   # plain http on loopback, its pictures served from the same host.

@@ -36,8 +36,8 @@ variable "image_host_allowlist" {
   default     = ["127.0.0.1"]
 }
 
-variable "replicate_model_version" {
-  description = "Model version id the generate function asks for (the stand-in accepts its own, local/replicate/standin.py MODEL_VERSION)."
+variable "replicate_model" {
+  description = "Replicate model the generate function asks for: a version id (the stand-in's own, local/replicate/standin.py MODEL_VERSION) or an official model's owner/name (the stand-in serves both endpoints)."
   type        = string
   default     = "39ed52f2a78e934b3ba6e2a89f5b1c712de7dfea535525255b1aa35c5565e08b"
 }

@@ -3,10 +3,15 @@
 #
 # The mock provider invents random strings for computed attributes; these
 # defaults give each resource type realistic identifiers instead, because the
-# modules validate the ARNs, ids and URLs they receive from each other. Load with
-#   mock_provider "aws" { source = "../../tests/terraform/mocks" }
-# (the path is relative to the module under test). Values that one test pins
-# down for a single resource instance stay in that test as override_resource.
+# modules validate the ARNs, ids and URLs they receive from each other.
+#
+# This file is the source; each module keeps a byte-identical copy in its own
+# tests/mocks/ (so a module is tested without reaching outside itself), loaded with
+#   mock_provider "aws" { source = "./tests/mocks" }
+# Edit this one, then `make terraform-mocks` rewrites the copies;
+# tests/terraform/test_mock_copies.py fails while any copy differs. Values that
+# one test pins down for a single resource instance stay in that test as
+# override_resource.
 
 mock_data "aws_caller_identity" {
   defaults = {

@@ -3,7 +3,7 @@
 # tests/terraform/test_secret_state.py.
 
 mock_provider "aws" {
-  source = "../../../../tests/terraform/mocks"
+  source = "./tests/mocks"
 }
 
 variables {

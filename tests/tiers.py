@@ -1,0 +1,64 @@
+"""Test tiers, by what a test needs, marked by path (a pytest plugin: -p tests.tiers).
+
+- fast (no marker): pure code, moto's in-process mocks, in-process stand-ins.
+  ``make test-fast`` runs only these: ``pytest -m "not integration and not slow"``.
+- ``integration``: starts a process or a server (Node, eslint, terraform, moto's
+  server, the local AppSync endpoint, the Lambda build), or streams tens of MiB;
+  seconds to a minute each.
+- ``slow``: minutes (applies terraform/environments/local to the emulator); marked
+  in its file.
+
+``make test`` runs every tier. A new directory of process- or server-backed tests goes
+into INTEGRATION below; a single file can also mark itself (``pytestmark``).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+TESTS_DIR = Path(__file__).resolve().parent
+
+# Paths relative to tests/: a directory (trailing slash) or a file.
+INTEGRATION = (
+    "appsync/",  # the local AppSync endpoint: aiohttp server, WebSockets, gql
+    "emulator/",  # moto's server with the project's patches, terraform
+    "runtime/",  # the function runtime: subprocesses per function
+    "local_stack/",  # the whole local stack
+    "resolvers/test_handlers.py",  # resolvers evaluated under Node
+    "resolvers/test_harness.py",
+    "resolvers/test_evaluate_code.py",
+    "resolvers/test_lint.py",  # eslint
+    "resolvers/test_pipeline_moto.py",
+    "handlers/test_webhook_memory.py",  # streams a 64 MiB picture
+    "terraform/test_secret_state.py",  # terraform apply against moto's server
+    "test_build.py",  # builds the Lambda artifacts
+    "test_demo.py",
+    "test_pipeline_end_to_end.py",
+)
+
+
+def _tier_paths() -> tuple[tuple[str, ...], tuple[str, ...]]:
+    directories = tuple(path for path in INTEGRATION if path.endswith("/"))
+    files = tuple(path for path in INTEGRATION if not path.endswith("/"))
+    return directories, files
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        "integration: starts a process or a server (Node, terraform, moto's server, the "
+        "AppSync endpoint, a build); deselect with -m 'not integration' (make test-fast)",
+    )
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    directories, files = _tier_paths()
+    for item in items:
+        try:
+            relative = Path(item.path).resolve().relative_to(TESTS_DIR).as_posix()
+        except ValueError:
+            continue
+        if relative in files or relative.startswith(directories):
+            item.add_marker(pytest.mark.integration)
