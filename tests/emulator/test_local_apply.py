@@ -29,6 +29,16 @@ OPTIONAL_BY_INPUT = {
     "module.stack.module.api.aws_wafv2_web_acl_association.this": "waf_web_acl_arn is null",
     "module.stack.module.data.aws_s3_bucket_cors_configuration.pics": "no cors_allowed_origins",
     "module.stack.module.data.aws_s3_bucket_logging.pics": "access_log_bucket is null",
+    **{
+        f"module.stack.module.auth.{address}": "sign_up_policy is open"
+        for address in (
+            "aws_cloudwatch_log_group.pre_sign_up",
+            "aws_iam_role.pre_sign_up",
+            "aws_iam_role_policy.pre_sign_up",
+            "aws_lambda_function.pre_sign_up",
+            "aws_lambda_permission.cognito_invokes_pre_sign_up",
+        )
+    },
 }
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(900)]
