@@ -36,14 +36,18 @@ from gql.transport.appsync_auth import AppSyncJWTAuthentication
 from gql.transport.appsync_websockets import AppSyncWebsocketsTransport
 from gql.transport.requests import RequestsHTTPTransport
 
-PIC_FIELDS = "id owner prompt completionStatus createdAt updatedAt imgId failureReason"
+PIC_FIELDS = (
+    "id owner prompt completionStatus createdAt updatedAt imgId failureReason progress deletedAt"
+)
 CREATE = f"mutation Create($prompt: String!) {{ createAIPic(prompt: $prompt) {{ {PIC_FIELDS} }} }}"
+CANCEL = f"mutation Cancel($id: ID!) {{ cancelAIPic(id: $id) {{ {PIC_FIELDS} }} }}"
+DELETE = f"mutation Delete($id: ID!) {{ deleteAIPic(id: $id) {{ {PIC_FIELDS} }} }}"
 LIST = (
     "query List($limit: Int, $nextToken: String) { listAIPics(limit: $limit, nextToken: "
     f"$nextToken) {{ items {{ {PIC_FIELDS} }} nextToken }} }}"
 )
 SUBSCRIBE = "subscription Subscribe { subscribe { owner data } }"
-FINAL_STATUSES = frozenset({"COMPLETED", "FAILED"})
+FINAL_STATUSES = frozenset({"COMPLETED", "FAILED", "CANCELED"})
 # The emulator's operator credentials (moto accepts any; never real ones).
 LOCAL_OPERATOR_KEY_ID = "AKIALOCALOPERATOR000"
 LOCAL_OPERATOR_SECRET = "local-operator-fake-secret"  # noqa: S105 - fake, for the emulator
@@ -215,6 +219,14 @@ class PictureClient:
     def create(self, user: SignedInUser, prompt: str) -> dict[str, Any]:
         """``createAIPic``: the new picture (STARTED), or GraphQLResponseError."""
         return dict(self._execute(user, CREATE, {"prompt": prompt})["createAIPic"])
+
+    def cancel(self, user: SignedInUser, pic_id: str) -> dict[str, Any]:
+        """``cancelAIPic``: the picture, CANCELED, or GraphQLResponseError."""
+        return dict(self._execute(user, CANCEL, {"id": pic_id})["cancelAIPic"])
+
+    def delete(self, user: SignedInUser, pic_id: str) -> dict[str, Any]:
+        """``deleteAIPic``: the picture as it was, with deletedAt, or GraphQLResponseError."""
+        return dict(self._execute(user, DELETE, {"id": pic_id})["deleteAIPic"])
 
     def list_pictures(self, user: SignedInUser, limit: int = 20) -> list[dict[str, Any]]:
         page = self._execute(user, LIST, {"limit": limit})["listAIPics"]

@@ -4,7 +4,7 @@ STARTED item (as the createAIPic resolver writes it) → generate against the Re
 stand-in → the stand-in's signed webhook through the HTTP API stand-in → webhook handler
 streams the PNG into (moto) S3 → on_upload with the notification for the real object →
 records read from the table's (moto) stream → publish → the AppSync stand-in receives
-PROCESSING and then COMPLETED for the picture's owner.
+PROCESSING, each progress step and then COMPLETED for the picture's owner.
 """
 
 from __future__ import annotations
@@ -47,7 +47,8 @@ def test_prompt_becomes_a_published_picture(
     )
     assert result["outcome"] == "PROCESSING"
 
-    (delivery,) = replicate.wait_for_webhooks()
+    replicate.wait_for_webhooks()
+    (delivery,) = replicate.completed_deliveries
     assert delivery.url == f"{gateway.webhook_url}?id={PIC_ID}"
     assert delivery.delivered, delivery
     invocation = gateway.invocations[-1]
@@ -69,7 +70,13 @@ def test_prompt_becomes_a_published_picture(
     assert publish_result == {"batchItemFailures": []}
 
     events = appsync.events_for(OWNER)
-    assert [event.data["completionStatus"] for event in events] == ["PROCESSING", "COMPLETED"]
+    # Each 10-point progress step of the stand-in's tqdm log, in order, between the two.
+    steps = [("PROCESSING", progress) for progress in range(10, 101, 10)]
+    assert [(e.data["completionStatus"], e.data.get("progress")) for e in events] == [
+        ("PROCESSING", None),
+        *steps,
+        ("COMPLETED", 100),
+    ]
     completed = events[-1].data
     assert completed["id"] == PIC_ID
     assert completed["imgId"] == key
@@ -94,14 +101,14 @@ def test_failed_prediction_reaches_the_subscriber(
     generate.handler(
         {"id": PIC_ID, "owner": OWNER, "prompt": PROMPT, "settings": {}}, lambda_context()
     )
-    (delivery,) = replicate.wait_for_webhooks()
+    replicate.wait_for_webhooks()
+    (delivery,) = replicate.completed_deliveries
     assert delivery.delivered
 
     publish.handler(stream.read_event(), lambda_context())
 
     statuses = [(e.data["completionStatus"], e.data.get("failureReason")) for e in appsync.events]
-    assert statuses == [
-        ("PROCESSING", None),
-        ("FAILED", failure_reasons.PREDICTION_BLOCKED),
-    ]
+    assert statuses[0] == ("PROCESSING", None)
+    assert statuses[-1] == ("FAILED", failure_reasons.PREDICTION_BLOCKED)
+    assert {status for status, _ in statuses[1:-1]} <= {"PROCESSING"}  # progress steps
     assert aws.object_keys() == []

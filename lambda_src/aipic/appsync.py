@@ -1,22 +1,32 @@
-"""Publish picture events through AppSync's IAM-only ``publish`` mutation.
+"""Publish picture events through AppSync's IAM-only ``publish`` and ``publishAIPic``
+mutations, both in one request: ``publish`` feeds the ``subscribe`` subscription (the
+picture as AWSJSON), ``publishAIPic`` the typed ``onAIPicChange``. A subscriber receives
+the fields the mutation selects, so ``publishAIPic`` selects every field of AIPic.
 
 The request is signed with SigV4 for service ``appsync`` using the function's own
-credentials (``boto3.Session``), so only a role allowed ``appsync:GraphQL`` on the
-``publish`` field can call it.
+credentials (``boto3.Session``), so only a role allowed ``appsync:GraphQL`` on those two
+fields can call it.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
+from typing import Any
 
 import requests
 from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 
+AIPIC_SELECTION = (
+    "id owner prompt completionStatus createdAt updatedAt imgId failureReason progress "
+    "deletedAt settings { negativePrompt width height numInferenceSteps guidanceScale seed }"
+)
 PUBLISH_MUTATION = (
-    "mutation Publish($owner: ID!, $data: AWSJSON!) "
-    "{ publish(owner: $owner, data: $data) { owner data } }"
+    "mutation Publish($owner: ID!, $data: AWSJSON!, $pic: AIPicInput!) "
+    "{ publish(owner: $owner, data: $data) { owner data } "
+    f"publishAIPic(pic: $pic) {{ {AIPIC_SELECTION} }} }}"
 )
 TIMEOUT_SECONDS = 5.0
 
@@ -33,9 +43,14 @@ class AppSyncPublisher:
         self._signer = SigV4Auth(credentials, "appsync", region)
         self._http = http
 
-    def publish(self, owner: str, data: str) -> None:
-        """Send one event; ``data`` is the picture as a JSON string (AWSJSON)."""
-        body = json.dumps({"query": PUBLISH_MUTATION, "variables": {"owner": owner, "data": data}})
+    def publish(self, owner: str, picture: Mapping[str, Any]) -> None:
+        """Send one event: the picture (AIPic's fields, plain JSON values)."""
+        variables = {
+            "owner": owner,
+            "data": json.dumps(picture, sort_keys=True),
+            "pic": dict(picture),
+        }
+        body = json.dumps({"query": PUBLISH_MUTATION, "variables": variables})
         request = AWSRequest(
             method="POST",
             url=self._url,

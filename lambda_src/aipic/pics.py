@@ -1,15 +1,16 @@
 """The pics repository: every read and write of the pics table.
 
-Status only moves forward, STARTED → PROCESSING → COMPLETED | FAILED. Each transition is
+Status only moves forward, STARTED → PROCESSING → COMPLETED | FAILED | CANCELED (the
+owner's cancelAIPic, written by the resolver). Each transition is
 a conditional UpdateItem whose condition names the states it may leave, so a duplicate or
 late event never moves a picture backwards; a refused transition returns ``False``.
 
 Two more facts live on an item. ``generateClaimedAt``: generate claims a STARTED picture
 with a conditional write before it calls Replicate, so at most one invocation ever asks
 for a prediction. ``pendingPartition``: set by the createAIPic resolver and removed by
-every write that makes a picture final, so the sparse index on it (pendingPartition +
-createdAt) holds exactly the pictures that are not final yet, oldest first; the sweeper
-queries it for the overdue ones instead of scanning the table.
+every write that makes a picture final (the cancelAIPic resolver's too), so the sparse
+index on it (pendingPartition + createdAt) holds exactly the pictures that are not final
+yet, oldest first; the sweeper queries it for the overdue ones instead of scanning.
 
 Storing the image is claimed too: a webhook delivery takes a lease on the PROCESSING
 picture (``imageStoreLease`` + ``imageStoreLeaseExpiresAt``, epoch seconds) before it
@@ -50,9 +51,10 @@ class Status(StrEnum):
     PROCESSING = "PROCESSING"
     COMPLETED = "COMPLETED"
     FAILED = "FAILED"
+    CANCELED = "CANCELED"
 
 
-FINAL_STATUSES = frozenset({Status.COMPLETED, Status.FAILED})
+FINAL_STATUSES = frozenset({Status.COMPLETED, Status.FAILED, Status.CANCELED})
 
 
 @dataclass(frozen=True)
@@ -64,6 +66,7 @@ class Pic:
     status: str
     prediction_id: str | None
     claimed: bool = False
+    progress: int = 0  # the stored step (aipic.progress), 0 before the first
 
     @property
     def is_final(self) -> bool:
@@ -90,6 +93,7 @@ def _pic_from_item(item: dict[str, Any]) -> Pic:
         status=str(plain.get("completionStatus", "")),
         prediction_id=plain.get("predictionId"),
         claimed=CLAIM_ATTRIBUTE in plain,
+        progress=int(plain.get("progress", 0)),
     )
 
 
@@ -167,6 +171,33 @@ class PicsRepository:
                 ":processing": Status.PROCESSING,
             },
         )
+
+    def record_progress(self, pic_id: str, prediction_id: str, progress: int) -> bool:
+        """Store ``progress`` on a PROCESSING picture of this prediction if it is higher
+        than what is stored: late or reordered ``logs`` events never lower it, and a final
+        picture keeps what it had."""
+        try:
+            self._client.update_item(
+                TableName=self._table_name,
+                Key={"id": {"S": pic_id}},
+                UpdateExpression="SET #progress = :progress, updatedAt = :now",
+                ConditionExpression=(
+                    "completionStatus = :processing AND predictionId = :prediction"
+                    " AND (attribute_not_exists(#progress) OR #progress < :progress)"
+                ),
+                ExpressionAttributeNames={"#progress": "progress"},
+                ExpressionAttributeValues={
+                    ":progress": {"N": str(progress)},
+                    ":now": {"S": now_iso8601()},
+                    ":processing": {"S": Status.PROCESSING},
+                    ":prediction": {"S": prediction_id},
+                },
+            )
+        except ClientError as error:
+            if _is_condition_failure(error):
+                return False
+            raise
+        return True
 
     def pending_created_before(
         self, index_name: str, cutoff: str, *, page_size: int = 100

@@ -32,6 +32,9 @@ MAX_RETRY_AFTER_SECONDS = 10.0
 # handle it); every other 5xx may come after the prediction was created.
 NOT_PROCESSED_STATUSES = frozenset({429, 503})
 CANCEL_TIMEOUT_SECONDS = 5.0
+# What the webhook hears: the start, the logs while it runs (Replicate sends them at most
+# every 500 ms; they carry the progress bar) and the outcome.
+WEBHOOK_EVENTS = ("start", "logs", "completed")
 
 
 class ReplicateError(Exception):
@@ -77,7 +80,7 @@ class ReplicateClient:
             **model.body_fields,
             "input": dict(model_input),
             "webhook": webhook,
-            "webhook_events_filter": ["completed"],
+            "webhook_events_filter": list(WEBHOOK_EVENTS),
         }
         last_problem = ""
         for attempt in range(1, self._max_attempts + 1):

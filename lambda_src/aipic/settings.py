@@ -70,6 +70,14 @@ class SweeperSettings:
 
 
 @dataclass(frozen=True)
+class CleanupSettings:
+    bucket_name: str
+    token_parameter: str
+    api_url: str
+    parameters_max_age_seconds: int
+
+
+@dataclass(frozen=True)
 class PublishSettings:
     appsync_graphql_url: str
     region: str
@@ -237,6 +245,15 @@ def load_sweeper_settings(env: Mapping[str, str]) -> SweeperSettings:
     )
 
 
+def load_cleanup_settings(env: Mapping[str, str]) -> CleanupSettings:
+    return CleanupSettings(
+        bucket_name=_required(env, "PICS_BUCKET_NAME"),
+        token_parameter=_required(env, "REPLICATE_API_TOKEN_PARAMETER"),
+        api_url=_service_url(env, "REPLICATE_API_URL", DEFAULT_REPLICATE_API_URL),
+        parameters_max_age_seconds=_parameters_max_age(env),
+    )
+
+
 def load_publish_settings(env: Mapping[str, str]) -> PublishSettings:
     region = env.get("AWS_REGION", "").strip() or env.get("AWS_DEFAULT_REGION", "").strip()
     if not region:
@@ -265,6 +282,11 @@ def webhook_settings() -> WebhookSettings:
 @cached
 def sweeper_settings() -> SweeperSettings:
     return load_sweeper_settings(os.environ)
+
+
+@cached
+def cleanup_settings() -> CleanupSettings:
+    return load_cleanup_settings(os.environ)
 
 
 @cached

@@ -106,9 +106,33 @@ RESOLVERS: dict[str, Resolver] = {
                 PipelineFunction("invokeGenerate.js", DataSource.LAMBDA),
             ),
         ),
+        *(
+            Resolver(
+                "Mutation",
+                field_name,
+                "ownPicPipeline.js",
+                _COGNITO,
+                functions=(
+                    PipelineFunction("getOwnPic.js", DataSource.DYNAMODB),
+                    PipelineFunction(step, DataSource.DYNAMODB),
+                ),
+            )
+            for field_name, step in (
+                ("cancelAIPic", "cancelPic.js"),
+                ("deleteAIPic", "deletePic.js"),
+            )
+        ),
         Resolver("Query", "listAIPics", "listAIPics.js", _COGNITO, DataSource.DYNAMODB),
         Resolver("Mutation", "publish", "publish.js", frozenset({AuthMode.IAM}), DataSource.NONE),
+        Resolver(
+            "Mutation",
+            "publishAIPic",
+            "publishAIPic.js",
+            frozenset({AuthMode.IAM}),
+            DataSource.NONE,
+        ),
         Resolver("Subscription", "subscribe", "subscribe.js", _COGNITO, DataSource.NONE),
+        Resolver("Subscription", "onAIPicChange", "onAIPicChange.js", _COGNITO, DataSource.NONE),
     )
 }
 

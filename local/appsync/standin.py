@@ -3,9 +3,11 @@
 It answers ``POST /graphql`` like AppSync with IAM auth: 403 unless the request carries
 a SigV4 ``Authorization`` header for service ``appsync`` (and, for an access key it knows,
 a signature botocore recomputes identically); the document must parse, validate against
-the ``publish`` mutation's schema, and carry a JSON ``data``. Accepted events are recorded
-and handed to subscribers (the demo prints them). ``fail_for_pic_ids`` makes it answer 500
-for events about those pictures, to exercise partial batch failure.
+the repository's schema.graphql, call ``publish`` with a JSON ``data`` and, beside it,
+``publishAIPic`` with the same picture typed (what the publish function sends). Accepted
+events are recorded and handed to subscribers (the demo prints them).
+``fail_for_pic_ids`` makes it answer 500 for events about those pictures, to exercise
+partial batch failure.
 """
 
 from __future__ import annotations
@@ -23,20 +25,15 @@ from typing import Any
 from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
-from graphql import build_schema, parse, validate
+from graphql import parse, validate
 from graphql.error import GraphQLError
 from graphql.language import FieldNode, OperationDefinitionNode, OperationType, VariableNode
 
+from local.appsync.api import SCHEMA_PATH
+from local.appsync.directives import build_appsync_schema
 from local.net import LocalHttpServer
 
-PUBLISH_SCHEMA = build_schema(
-    """
-    scalar AWSJSON
-    type PicEvent { owner: ID! data: AWSJSON! }
-    type Query { ping: String }
-    type Mutation { publish(owner: ID!, data: AWSJSON!): PicEvent }
-    """
-)
+PUBLISH_SCHEMA = build_appsync_schema(SCHEMA_PATH.read_text(encoding="utf-8"))
 AUTHORIZATION = re.compile(
     r"^AWS4-HMAC-SHA256 Credential=(?P<key>[^/]+)/(?P<date>\d{8})/(?P<region>[^/]+)/"
     r"(?P<service>[^/]+)/aws4_request, ?SignedHeaders=(?P<signed>[^,]+), ?"
@@ -49,6 +46,7 @@ class PublishedEvent:
     owner: str
     data: dict[str, Any]
     received_at: float
+    pic: dict[str, Any] | None = None  # publishAIPic's argument
 
 
 @dataclass(frozen=True)
@@ -154,8 +152,20 @@ class AppSyncStandIn(LocalHttpServer):
         return None if expected == match["signature"] else "signature does not match"
 
 
-def parse_publish(payload: object) -> tuple[str, dict[str, Any]]:
-    """(owner, data) from a GraphQL request body; raises GraphQLError when it is not one."""
+def _arguments(field: FieldNode, variables: Mapping[str, Any]) -> dict[str, Any]:
+    arguments: dict[str, Any] = {}
+    for argument in field.arguments or ():
+        value = argument.value
+        if isinstance(value, VariableNode):
+            arguments[argument.name.value] = variables.get(value.name.value)
+        else:
+            arguments[argument.name.value] = getattr(value, "value", None)
+    return arguments
+
+
+def parse_publish(payload: object) -> tuple[str, dict[str, Any], dict[str, Any]]:
+    """(owner, data, pic) from a GraphQL request body; raises GraphQLError when it is not
+    the publish + publishAIPic pair, or they disagree on the picture."""
     if not isinstance(payload, dict) or not isinstance(payload.get("query"), str):
         raise GraphQLError("request body must be a JSON object with a query")
     document = parse(payload["query"])
@@ -165,18 +175,16 @@ def parse_publish(payload: object) -> tuple[str, dict[str, Any]]:
     operation = next(d for d in document.definitions if isinstance(d, OperationDefinitionNode))
     if operation.operation != OperationType.MUTATION:
         raise GraphQLError("expected a mutation")
-    field = operation.selection_set.selections[0]
-    assert isinstance(field, FieldNode)
-    if field.name.value != "publish":
-        raise GraphQLError(f"expected the publish mutation, got {field.name.value}")
+    fields = {
+        field.name.value: field
+        for field in operation.selection_set.selections
+        if isinstance(field, FieldNode)
+    }
+    if set(fields) != {"publish", "publishAIPic"}:
+        raise GraphQLError(f"expected publish and publishAIPic, got {sorted(fields)}")
     variables = payload.get("variables") or {}
-    arguments: dict[str, Any] = {}
-    for argument in field.arguments or ():
-        value = argument.value
-        if isinstance(value, VariableNode):
-            arguments[argument.name.value] = variables.get(value.name.value)
-        else:
-            arguments[argument.name.value] = getattr(value, "value", None)
+    arguments = _arguments(fields["publish"], variables)
+    pic = _arguments(fields["publishAIPic"], variables).get("pic")
     owner, data = arguments.get("owner"), arguments.get("data")
     if not isinstance(owner, str) or not isinstance(data, str):
         raise GraphQLError("owner and data (an AWSJSON string) are required")
@@ -184,7 +192,9 @@ def parse_publish(payload: object) -> tuple[str, dict[str, Any]]:
         decoded = json.loads(data)
     except ValueError:
         raise GraphQLError("data is not valid AWSJSON") from None
-    return owner, decoded
+    if not isinstance(pic, dict) or pic != decoded or pic.get("owner") != owner:
+        raise GraphQLError("publishAIPic's pic must be the picture published as data")
+    return owner, decoded, pic
 
 
 class _AppSyncRequestHandler(BaseHTTPRequestHandler):
@@ -218,7 +228,7 @@ class _AppSyncRequestHandler(BaseHTTPRequestHandler):
             )
             return
         try:
-            owner, data = parse_publish(json.loads(body))
+            owner, data, pic = parse_publish(json.loads(body))
         except (ValueError, GraphQLError) as error:
             standin._reject(400, str(error))
             self._send_json(
@@ -240,5 +250,6 @@ class _AppSyncRequestHandler(BaseHTTPRequestHandler):
             }
             self._send_json(200, {"data": {"publish": None}, "errors": [refusal]})
             return
-        standin._accept(PublishedEvent(owner=owner, data=data, received_at=time.time()))
-        self._send_json(200, {"data": {"publish": {"owner": owner, "data": json.dumps(data)}}})
+        standin._accept(PublishedEvent(owner=owner, data=data, received_at=time.time(), pic=pic))
+        answer = {"publish": {"owner": owner, "data": json.dumps(data)}, "publishAIPic": pic}
+        self._send_json(200, {"data": answer})

@@ -9,12 +9,15 @@
 ``POST /v1/predictions`` (a model version: ``{"version": ...}``) and
 ``POST /v1/models/<owner>/<name>/predictions`` (an official model, no version) answer
 201 with a prediction like Replicate's; then a bounded
-background thread POSTs the final prediction to the request's ``webhook`` (only when
-``webhook_events_filter`` includes ``completed``), signed as Replicate (Svix) signs, and
-retried like Replicate retries (on no connection or a non-2xx, a few times with backoff).
-``POST /v1/predictions/<id>/cancel`` cancels a prediction (its webhook, if not sent yet,
-reports ``canceled``). ``GET /files/<prediction id>.png`` serves a real PNG drawn from the
-prompt;
+background thread "runs" the model and POSTs the prediction to the request's ``webhook``
+for each event its ``webhook_events_filter`` asks for (default ``["completed"]``):
+``start`` (status starting), ``logs`` (status processing, the log so far with a diffusers
+tqdm bar per denoising step, at most one event per ``LOGS_INTERVAL_SECONDS`` of model
+time, as Replicate throttles them) and ``completed`` (the outcome). Each is signed as
+Replicate (Svix) signs and retried like Replicate retries (on no connection or a non-2xx,
+a few times with backoff). ``POST /v1/predictions/<id>/cancel`` cancels a prediction that
+is starting or processing: its run stops and its ``completed`` event reports
+``canceled``. ``GET /files/<prediction id>.png`` serves a real PNG drawn from the prompt;
 ``GET /redirect?location=<URL>`` answers 302 to that URL (see :meth:`redirect_url`).
 
 Signing here is written independently of ``aipic.signature`` so the tests check the
@@ -49,6 +52,13 @@ MODEL_VERSION = "39ed52f2a78e934b3ba6e2a89f5b1c712de7dfea535525255b1aa35c5565e08
 DEFAULT_WEBHOOK_SECRET = "whsec_" + base64.b64encode(b"local-stand-in-signing-key-32byt").decode()
 WEBHOOK_RETRY_DELAYS_SECONDS = (0.1, 0.3, 0.6, 1.0)
 MAX_ANSWER_DELAY_SECONDS = 5.0
+# Replicate sends "logs" (and "output") events at most this often.
+LOGS_INTERVAL_SECONDS = 0.5
+# A Stable Diffusion run: denoising steps when the input names none, model seconds per step.
+DEFAULT_INFERENCE_STEPS = 50
+DEFAULT_STEP_SECONDS = 0.1
+MAX_INFERENCE_STEPS = 500
+SEED_LOG_LINE = "Using seed: 1234"
 # A dripping file host sends this many bytes per interval, at most this many times.
 DRIP_BYTES = 8
 MAX_DRIPS = 200
@@ -146,10 +156,34 @@ def large_png_size(approx_bytes: int) -> int:
     return sum(len(chunk) for chunk in iter_large_png(approx_bytes))
 
 
+def tqdm_bar(done: int, total: int, step_seconds: float) -> str:
+    """One line of tqdm's default meter, as diffusers prints it for a denoising step:
+    ``" 46%|████▌     | 23/50 [00:02<00:02, 10.00it/s]"``."""
+    width = 10
+    full, partial = divmod(done * width * 8 // total, 8)
+    bar = "█" * full + (" ▏▎▍▌▋▊▉"[partial] if full < width else "")
+
+    def clock(seconds: float) -> str:
+        return f"{int(seconds) // 60:02d}:{int(seconds) % 60:02d}"
+
+    rate = f"{1 / step_seconds:5.2f}it/s" if done and step_seconds > 0 else "?it/s"
+    return (
+        f"{done * 100 // total:3d}%|{bar.ljust(width)}| {done}/{total} "
+        f"[{clock(done * step_seconds)}<{clock((total - done) * step_seconds)}, {rate}]"
+    )
+
+
+def run_logs(done: int, total: int, step_seconds: float) -> str:
+    """The prediction's log after ``done`` of ``total`` steps (one bar line per step)."""
+    bars = [tqdm_bar(step, total, step_seconds) for step in range(done + 1)]
+    return "\n".join([SEED_LOG_LINE, *bars]) + "\n"
+
+
 @dataclass
 class WebhookDelivery:
     prediction: dict[str, Any]
     url: str
+    event: str = "completed"  # start | logs | completed
     status_codes: list[int] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
 
@@ -187,7 +221,10 @@ class ReplicateStandIn(LocalHttpServer):
     ``MAX_ANSWER_DELAY_SECONDS``); ``drip_interval`` makes the file host send its answer
     ``DRIP_BYTES`` at a time with that pause between (a slow-loris host), from the first
     body byte, or from the status line when ``drip_headers``; ``webhook_route`` maps a
-    webhook URL to the URL that is really called (the local stack's HTTP API servers).
+    webhook URL to the URL that is really called (the local stack's HTTP API servers);
+    ``step_seconds``: model seconds per denoising step (``num_inference_steps`` of the
+    input, default 50, make the run); ``time_scale``: real seconds per model second (the
+    tests run a 5 s model run in 0.05 s, a demo in real time with 1.0).
     """
 
     def __init__(
@@ -213,6 +250,8 @@ class ReplicateStandIn(LocalHttpServer):
         drip_headers: bool = False,
         webhook_route: Callable[[str], str] | None = None,
         port: int = 0,
+        step_seconds: float = DEFAULT_STEP_SECONDS,
+        time_scale: float = 0.01,
     ) -> None:
         super().__init__(_ReplicateRequestHandler, port)
         self.webhook_secret = webhook_secret
@@ -236,6 +275,8 @@ class ReplicateStandIn(LocalHttpServer):
         # Where a webhook URL is really reached, as DNS would say: the local stack maps
         # its public-looking HTTP API URLs onto the function runtime's local servers.
         self.webhook_route = webhook_route
+        self.step_seconds = step_seconds
+        self.time_scale = time_scale
         self.requests: list[ReceivedRequest] = []
         self.predictions: dict[str, dict[str, Any]] = {}
         self.deliveries: list[WebhookDelivery] = []
@@ -272,27 +313,55 @@ class ReplicateStandIn(LocalHttpServer):
         ]
 
     @property
+    def completed_deliveries(self) -> list[WebhookDelivery]:
+        """The ``completed`` webhook deliveries (one per prediction that asked for it)."""
+        return [delivery for delivery in self.deliveries if delivery.event == "completed"]
+
+    @property
     def file_requests(self) -> list[ReceivedRequest]:
         return [r for r in self.requests if r.path.startswith("/files/")]
 
+    def inference_steps(self, prediction_id: str) -> int:
+        steps = self.predictions[prediction_id]["input"].get("num_inference_steps")
+        if isinstance(steps, int) and not isinstance(steps, bool) and steps > 0:
+            return min(steps, MAX_INFERENCE_STEPS)
+        return DEFAULT_INFERENCE_STEPS
+
     def final_prediction(self, prediction_id: str) -> dict[str, Any]:
         """The prediction as the final ("completed") webhook carries it."""
-        prediction = dict(self.predictions[prediction_id])
-        now = datetime.now(UTC).isoformat().replace("+00:00", "Z")
+        with self._lock:
+            prediction = dict(self.predictions[prediction_id])
+        now = _now()
         if prediction["status"] == "canceled":
             prediction.update(completed_at=now, output=None, error=None)
             return prediction
-        prediction.update(status=self.outcome, completed_at=now, started_at=now)
+        steps = self.inference_steps(prediction_id)
+        prediction.update(
+            status=self.outcome, completed_at=now, started_at=prediction.get("started_at") or now
+        )
         if self.outcome == "succeeded":
             prediction.update(
                 output=[self.output_url or self.file_url(prediction_id)],
                 error=None,
-                logs="Using seed: 1234\n100%|██████████| 50/50",
-                metrics={"predict_time": 2.31, "total_time": 2.4},
+                logs=run_logs(steps, steps, self.step_seconds),
+                metrics={"predict_time": round(steps * self.step_seconds, 3), "total_time": 2.4},
             )
         else:
             prediction.update(output=None, error=self.error)
         return prediction
+
+    def logs_schedule(self, prediction_id: str) -> list[tuple[float, int]]:
+        """(model seconds since start, steps done) of each ``logs`` event of a run: one
+        per LOGS_INTERVAL_SECONDS while it runs, the last at its end."""
+        steps = self.inference_steps(prediction_id)
+        run_seconds = steps * self.step_seconds
+        schedule: list[tuple[float, int]] = []
+        at = LOGS_INTERVAL_SECONDS
+        while at < run_seconds:
+            schedule.append((at, int(at / self.step_seconds)))
+            at += LOGS_INTERVAL_SECONDS
+        schedule.append((run_seconds, steps))
+        return schedule
 
     def stop(self) -> None:
         self._stopping.set()  # ends any delayed answer at once
@@ -337,18 +406,51 @@ class ReplicateStandIn(LocalHttpServer):
         with self._lock:
             self.predictions[prediction_id] = prediction
         webhook = request.get("webhook")
-        if webhook and "completed" in (request.get("webhook_events_filter") or ["completed"]):
+        if webhook:
+            events = frozenset(request.get("webhook_events_filter") or ["completed"])
             thread = threading.Thread(
-                target=self._deliver, args=(prediction_id, webhook), daemon=True
+                target=self._run, args=(prediction_id, webhook, events), daemon=True
             )
             self._delivery_threads.append(thread)
             thread.start()
         return prediction
 
-    def _deliver(self, prediction_id: str, url: str) -> None:
+    def _run(self, prediction_id: str, url: str, events: frozenset[str]) -> None:
+        """The prediction's life: start, a logs event per interval while it runs, the
+        outcome; a cancel stops it before the next event. Bounded by the step count."""
         time.sleep(self.webhook_delay)
-        prediction = self.final_prediction(prediction_id)
-        delivery = WebhookDelivery(prediction=prediction, url=url)
+        if self._advance(prediction_id, started_at=_now()) and "start" in events:
+            self._deliver(prediction_id, url, "start", self._snapshot(prediction_id))
+        steps, elapsed = self.inference_steps(prediction_id), 0.0
+        for at, done in self.logs_schedule(prediction_id):
+            if self._stopping.wait((at - elapsed) * self.time_scale):
+                return
+            elapsed = at
+            logs = run_logs(done, steps, self.step_seconds)
+            if not self._advance(prediction_id, status="processing", logs=logs):
+                break  # canceled meanwhile
+            if "logs" in events:
+                self._deliver(prediction_id, url, "logs", self._snapshot(prediction_id))
+        if "completed" in events:
+            self._deliver(prediction_id, url, "completed", self.final_prediction(prediction_id))
+
+    def _advance(self, prediction_id: str, **changes: str) -> bool:
+        """Apply ``changes`` unless the prediction was canceled; False if it was."""
+        with self._lock:
+            prediction = self.predictions[prediction_id]
+            if prediction["status"] == "canceled":
+                return False
+            prediction.update(changes)
+            return True
+
+    def _snapshot(self, prediction_id: str) -> dict[str, Any]:
+        with self._lock:
+            return dict(self.predictions[prediction_id])
+
+    def _deliver(
+        self, prediction_id: str, url: str, event: str, prediction: dict[str, Any]
+    ) -> None:
+        delivery = WebhookDelivery(prediction=prediction, url=url, event=event)
         with self._lock:
             self.deliveries.append(delivery)
         if self.webhook_route is not None:
@@ -376,7 +478,7 @@ class ReplicateStandIn(LocalHttpServer):
     def _cancel(self, prediction_id: str) -> dict[str, Any] | None:
         with self._lock:
             prediction = self.predictions.get(prediction_id)
-            if prediction is not None and prediction["status"] == "starting":
+            if prediction is not None and prediction["status"] in ("starting", "processing"):
                 prediction["status"] = "canceled"
                 self.cancellations.append(prediction_id)
             return None if prediction is None else dict(prediction)
@@ -397,6 +499,10 @@ class ReplicateStandIn(LocalHttpServer):
             if not piece or self._stopping.wait(interval if drip else 0.0):
                 return
             write(piece)
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat().replace("+00:00", "Z")
 
 
 class _ReplicateRequestHandler(BaseHTTPRequestHandler):

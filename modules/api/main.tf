@@ -37,10 +37,21 @@ locals {
     { name = "invokeGenerate", data_source = "generate" },
   ]
 
+  # Pipelines on one of the caller's own pictures (pics data source): getOwnPic
+  # refuses anyone else's, then the field's own step; ownPicPipeline.js is their
+  # before/after code.
+  own_pic_pipelines = {
+    cancelAIPic = "cancelPic"
+    deleteAIPic = "deletePic"
+  }
+  own_pic_functions = toset(concat(["getOwnPic"], values(local.own_pic_pipelines)))
+
   unit_resolvers = {
-    listAIPics = { type = "Query", data_source = "pics" }
-    publish    = { type = "Mutation", data_source = "none" }
-    subscribe  = { type = "Subscription", data_source = "none" }
+    listAIPics    = { type = "Query", data_source = "pics" }
+    publish       = { type = "Mutation", data_source = "none" }
+    publishAIPic  = { type = "Mutation", data_source = "none" }
+    subscribe     = { type = "Subscription", data_source = "none" }
+    onAIPicChange = { type = "Subscription", data_source = "none" }
   }
 
   data_source_names = {
@@ -137,7 +148,7 @@ resource "aws_iam_role_policy" "logs" {
 resource "aws_appsync_datasource" "none" {
   api_id      = aws_appsync_graphql_api.this.id
   name        = "none"
-  description = "Local resolvers: prompt validation, publish, subscribe."
+  description = "Local resolvers: prompt validation, publish, publishAIPic, subscribe, onAIPicChange."
   type        = "NONE"
 }
 
@@ -155,10 +166,18 @@ resource "aws_iam_role_policy" "pics_data_source" {
     Version = "2012-10-17"
     Statement = [
       {
-        # enforceQuota and enforceGlobalCeiling (UpdateItem on the counters), putPic (PutItem).
+        # enforceQuota and enforceGlobalCeiling (UpdateItem on the counters), putPic
+        # (PutItem), cancelPic (UpdateItem), deletePic (DeleteItem), each conditional.
         Sid      = "WritePicItems"
         Effect   = "Allow"
-        Action   = ["dynamodb:PutItem", "dynamodb:UpdateItem"]
+        Action   = ["dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"]
+        Resource = [var.table_arn]
+      },
+      {
+        # getOwnPic reads the picture to check its owner and status.
+        Sid      = "ReadPicItems"
+        Effect   = "Allow"
+        Action   = ["dynamodb:GetItem"]
         Resource = [var.table_arn]
       },
       {
@@ -272,6 +291,42 @@ resource "aws_appsync_resolver" "create_pic" {
       condition     = length(regexall(local.ceiling_pattern, local.create_pic_code_template)) == 1
       error_message = "createAIPic.js must contain exactly one line \"const DAILY_PICTURE_CEILING = <number>;\" for the module to set the daily ceiling."
     }
+  }
+}
+
+resource "aws_appsync_function" "own_pic" {
+  for_each = local.own_pic_functions
+
+  api_id      = aws_appsync_graphql_api.this.id
+  name        = each.key
+  data_source = aws_appsync_datasource.pics.name
+  code        = file("${local.resolvers_dir}/${each.key}.js")
+
+  runtime {
+    name            = local.js_runtime.name
+    runtime_version = local.js_runtime.runtime_version
+  }
+}
+
+resource "aws_appsync_resolver" "own_pic" {
+  for_each = local.own_pic_pipelines
+
+  api_id = aws_appsync_graphql_api.this.id
+  type   = "Mutation"
+  field  = each.key
+  kind   = "PIPELINE"
+  code   = file("${local.resolvers_dir}/ownPicPipeline.js")
+
+  pipeline_config {
+    functions = [
+      aws_appsync_function.own_pic["getOwnPic"].function_id,
+      aws_appsync_function.own_pic[each.value].function_id,
+    ]
+  }
+
+  runtime {
+    name            = local.js_runtime.name
+    runtime_version = local.js_runtime.runtime_version
   }
 }
 

@@ -19,7 +19,7 @@ output "realtime_url" {
 }
 
 output "publish_field_arn" {
-  description = "ARN of the Mutation.publish field: the only resource the publish Lambda may call with appsync:GraphQL."
+  description = "ARN of the Mutation.publish field: with Mutation.publishAIPic beside it (modules/pipeline derives that ARN), the only resources the publish Lambda may call with appsync:GraphQL."
   value       = "${aws_appsync_graphql_api.this.arn}/types/Mutation/fields/publish"
 }
 

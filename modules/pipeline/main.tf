@@ -8,7 +8,7 @@ locals {
   partition  = data.aws_partition.current.partition
 
   function_names = {
-    for key in ["generate", "webhook", "on_upload", "publish", "sweeper"] : key => "${var.name_prefix}-${replace(key, "_", "-")}"
+    for key in ["generate", "webhook", "on_upload", "publish", "sweeper", "cleanup"] : key => "${var.name_prefix}-${replace(key, "_", "-")}"
   }
   # Names are known before the functions exist, so the log groups (created
   # first, with retention and KMS) and the policies need no function attribute.
@@ -17,10 +17,15 @@ locals {
 
   # Asynchronous paths, each ending in its own on-failure queue: AppSync → generate,
   # S3 → on_upload and the schedule → sweeper (event invoke configs), DynamoDB
-  # stream → publish (mapping).
+  # stream → publish and cleanup (mappings).
   async_invoked        = toset(["generate", "on_upload", "sweeper"])
-  failure_queue_owners = toset(["generate", "on_upload", "publish", "sweeper"])
-  failure_queue_names  = { for key in local.failure_queue_owners : key => "${local.function_names[key]}-failures" }
+  failure_queue_owners = toset(["generate", "on_upload", "publish", "sweeper", "cleanup"])
+  stream_consumers     = toset(["publish", "cleanup"])
+
+  # The fields the publish function may call: publish (subscribe) and, beside it,
+  # publishAIPic (onAIPicChange), sent in one request.
+  publish_field_arns  = [var.publish_field_arn, "${trimsuffix(var.publish_field_arn, "/publish")}/publishAIPic"]
+  failure_queue_names = { for key in local.failure_queue_owners : key => "${local.function_names[key]}-failures" }
 
   kms_via = { for service in ["dynamodb", "s3", "sqs", "ssm"] : service => "${service}.${local.region}.amazonaws.com" }
 
@@ -145,10 +150,10 @@ locals {
           Resource = [var.table_stream_arn]
         },
         {
-          Sid      = "CallPublishMutationOnly"
+          Sid      = "CallPublishMutationsOnly"
           Effect   = "Allow"
           Action   = ["appsync:GraphQL"]
-          Resource = [var.publish_field_arn]
+          Resource = local.publish_field_arns
         },
         local.failure_queue_statement["publish"],
         local.kms_statement["publish"],
@@ -189,6 +194,46 @@ locals {
         local.kms_statement["sweeper"],
       ]
     }
+    cleanup = {
+      description = "Cancels the prediction of a picture its owner cancelled and deletes every object version of a deleted picture (pics stream)."
+      memory_size = 256
+      timeout     = 60
+      environment = {
+        PICS_BUCKET_NAME              = var.bucket_name
+        REPLICATE_API_TOKEN_PARAMETER = module.secure_parameters.names["replicate_api_token"]
+        REPLICATE_API_URL             = var.replicate_api_url
+      }
+      statements = [
+        {
+          Sid      = "ReadPicsStream"
+          Effect   = "Allow"
+          Action   = ["dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator"]
+          Resource = [var.table_stream_arn]
+        },
+        {
+          Sid      = "ReadReplicateTokenToCancel"
+          Effect   = "Allow"
+          Action   = ["ssm:GetParameter"]
+          Resource = [local.parameter_arns["replicate_api_token"]]
+        },
+        {
+          # Only the pictures' keys: a deleted picture's versions are listed by its prefix.
+          Sid       = "ListPictureVersions"
+          Effect    = "Allow"
+          Action    = ["s3:ListBucketVersions"]
+          Resource  = [var.bucket_arn]
+          Condition = { StringLike = { "s3:prefix" = ["pics/*"] } }
+        },
+        {
+          Sid      = "DeletePictureVersions"
+          Effect   = "Allow"
+          Action   = ["s3:DeleteObjectVersion"]
+          Resource = ["${var.bucket_arn}/pics/*"]
+        },
+        local.failure_queue_statement["cleanup"],
+        local.kms_statement["cleanup"],
+      ]
+    }
   }
 
   # The services through which each function uses the environment key.
@@ -198,6 +243,7 @@ locals {
     on_upload = ["dynamodb", "sqs"]
     publish   = ["dynamodb", "sqs"]
     sweeper   = ["ssm", "dynamodb", "sqs"]
+    cleanup   = ["ssm", "dynamodb", "sqs"]
   }
   kms_statement = {
     for key, services in local.kms_services : key => {

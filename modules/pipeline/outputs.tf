@@ -34,12 +34,12 @@ output "webhook_secret_parameter_name" {
 }
 
 output "dead_letter_queue_urls" {
-  description = "URLs of the on-failure queues by function key (generate, on_upload, publish)."
+  description = "URLs of the on-failure queues by function key (generate, on_upload, publish, sweeper, cleanup)."
   value       = { for key, queue in aws_sqs_queue.failures : key => queue.url }
 }
 
 output "dead_letter_queue_arns" {
-  description = "ARNs of the on-failure queues by function key (generate, on_upload, publish)."
+  description = "ARNs of the on-failure queues by function key (generate, on_upload, publish, sweeper, cleanup)."
   value       = { for key, queue in aws_sqs_queue.failures : key => queue.arn }
 }
 

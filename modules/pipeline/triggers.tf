@@ -1,3 +1,43 @@
+locals {
+  # What invokes publish, ORed: a status change into a published status (from
+  # one not final, so the stored image key landing after COMPLETED is left out);
+  # the start of processing; a progress step of a PROCESSING picture (not the
+  # webhook's image store writes, which never change the progress); a deleted
+  # picture.
+  publish_filters = [
+    {
+      eventName = ["MODIFY"]
+      dynamodb = {
+        NewImage = { completionStatus = { S = ["COMPLETED", "FAILED", "CANCELED"] } }
+        OldImage = { completionStatus = { S = ["STARTED", "PROCESSING"] } }
+      }
+    },
+    {
+      eventName = ["MODIFY"]
+      dynamodb = {
+        NewImage = { completionStatus = { S = ["PROCESSING"] } }
+        OldImage = { completionStatus = { S = ["STARTED"] } }
+      }
+    },
+    {
+      eventName = ["MODIFY"]
+      dynamodb = {
+        NewImage = {
+          completionStatus = { S = ["PROCESSING"] }
+          progress         = { N = [{ exists = true }] }
+          imageStoreLease  = { S = [{ exists = false }] }
+          storedImageKey   = { S = [{ exists = false }] }
+        }
+        OldImage = { completionStatus = { S = ["PROCESSING"] } }
+      }
+    },
+    {
+      eventName = ["REMOVE"]
+      dynamodb  = { OldImage = { completionStatus = { S = [{ exists = true }] } } }
+    },
+  ]
+}
+
 # ---------------------------------------------------------------- failure queues
 
 resource "aws_sqs_queue" "failures" {
@@ -86,27 +126,72 @@ resource "aws_lambda_event_source_mapping" "publish" {
   maximum_retry_attempts         = 3
   maximum_record_age_in_seconds  = 3600
 
-  # Only changes that leave a picture in a published status: a new item is
-  # always STARTED (never published) and quota counters have no
-  # completionStatus, so neither invokes publish. Stream filters cannot compare
-  # the old and new images, so the handler still skips updates that kept the
-  # status (webhook attempt counts).
+  # Only what a subscriber is told (aipic.handlers.publish decides, these let
+  # nothing else invoke it): a new item is always STARTED (never published) and
+  # quota counters have no completionStatus. Stream filters cannot compare the
+  # old and new images, so the handler still skips the rare record that passes
+  # without a change to tell (a webhook attempt count after a progress step).
   filter_criteria {
-    filter {
-      pattern = jsonencode({
-        eventName = ["MODIFY"]
-        dynamodb = {
-          NewImage = {
-            completionStatus = { S = ["PROCESSING", "COMPLETED", "FAILED"] }
-          }
-        }
-      })
+    dynamic "filter" {
+      for_each = local.publish_filters
+      content {
+        pattern = jsonencode(filter.value)
+      }
     }
   }
 
   destination_config {
     on_failure {
       destination_arn = aws_sqs_queue.failures["publish"].arn
+    }
+  }
+
+  tags = var.tags
+
+  depends_on = [aws_iam_role_policy.function]
+}
+
+# ---------------------------------------------------------------- stream → cleanup
+
+resource "aws_lambda_event_source_mapping" "cleanup" {
+  event_source_arn  = var.table_stream_arn
+  function_name     = aws_lambda_function.function["cleanup"].arn
+  starting_position = "LATEST"
+
+  batch_size                         = 10
+  maximum_batching_window_in_seconds = 1
+  function_response_types            = ["ReportBatchItemFailures"]
+  bisect_batch_on_function_error     = true
+  maximum_retry_attempts             = 3
+  maximum_record_age_in_seconds      = 3600
+
+  # A picture its owner CANCELED while it had a prediction (cancel it at
+  # Replicate), and a deleted picture (its object versions); quota counters'
+  # expiry has no completionStatus and never invokes cleanup.
+  filter_criteria {
+    filter {
+      pattern = jsonencode({
+        eventName = ["MODIFY"]
+        dynamodb = {
+          NewImage = {
+            completionStatus = { S = ["CANCELED"] }
+            predictionId     = { S = [{ exists = true }] }
+          }
+          OldImage = { completionStatus = { S = ["STARTED", "PROCESSING"] } }
+        }
+      })
+    }
+    filter {
+      pattern = jsonencode({
+        eventName = ["REMOVE"]
+        dynamodb  = { OldImage = { completionStatus = { S = [{ exists = true }] } } }
+      })
+    }
+  }
+
+  destination_config {
+    on_failure {
+      destination_arn = aws_sqs_queue.failures["cleanup"].arn
     }
   }
 

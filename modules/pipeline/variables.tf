@@ -218,6 +218,7 @@ variable "reserved_concurrency" {
     publish   = number
     # One sweep at a time: two would only race for the same pictures.
     sweeper = optional(number, 1)
+    cleanup = optional(number, 2)
   })
   default = {
     generate  = 10
@@ -225,6 +226,7 @@ variable "reserved_concurrency" {
     on_upload = 5
     publish   = 5
     sweeper   = 1
+    cleanup   = 2
   }
 
   validation {

@@ -156,7 +156,16 @@ def test_the_repository_api_wires_every_resolver_modules_api_creates() -> None:
     assert "const DAILY_PICTURE_QUOTA = 3;" in create.code
     assert {(r.type_name, r.field_name) for r in definition.resolvers} == {
         ("Mutation", "createAIPic"),
+        ("Mutation", "cancelAIPic"),
+        ("Mutation", "deleteAIPic"),
         ("Query", "listAIPics"),
         ("Mutation", "publish"),
+        ("Mutation", "publishAIPic"),
         ("Subscription", "subscribe"),
+        ("Subscription", "onAIPicChange"),
     }
+    for field_name, step in (("cancelAIPic", "cancelPic"), ("deleteAIPic", "deletePic")):
+        pipeline = definition.resolver_for("Mutation", field_name)
+        assert pipeline is not None
+        assert pipeline.functions == ("getOwnPic", step)
+        assert definition.functions[step].data_source == "pics"

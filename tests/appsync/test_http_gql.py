@@ -39,7 +39,13 @@ def test_introspection_gives_gql_the_uploaded_schema(stack: Stack) -> None:
     client.execute(LIST)
     schema = client.schema
     assert isinstance(schema, GraphQLSchema)
-    assert set(schema.mutation_type.fields) == {"createAIPic", "publish"}
+    assert set(schema.mutation_type.fields) == {
+        "createAIPic",
+        "cancelAIPic",
+        "deleteAIPic",
+        "publish",
+        "publishAIPic",
+    }
     assert "AWSJSON" in schema.type_map
     assert "aws_subscribe" in {directive.name for directive in schema.directives}
 

@@ -72,7 +72,7 @@ def test_started_picture_gets_a_prediction_and_moves_to_processing(
             "seed": 42,
         },
         "webhook": f"{PUBLIC_WEBHOOK_URL}?id={PIC_ID}",
-        "webhook_events_filter": ["completed"],
+        "webhook_events_filter": ["start", "logs", "completed"],
     }
     item = aws.item(PIC_ID)
     assert item is not None
@@ -274,7 +274,8 @@ def test_read_timeout_is_not_retried_and_the_webhook_adopts_the_prediction(
     assert len(replicate.prediction_requests) == 1
     assert retry_sleeps == []
     (prediction_id,) = replicate.predictions
-    (delivery,) = replicate.wait_for_webhooks()
+    replicate.wait_for_webhooks()
+    (delivery,) = replicate.completed_deliveries
     assert delivery.delivered, delivery
     item = aws.item(PIC_ID)
     assert item is not None
@@ -318,7 +319,8 @@ def test_throttled_processing_write_then_the_async_retries_start_one_prediction(
 
     assert len(replicate.prediction_requests) == 1
     (prediction_id,) = replicate.predictions
-    (delivery,) = replicate.wait_for_webhooks()
+    replicate.wait_for_webhooks()
+    (delivery,) = replicate.completed_deliveries
     assert delivery.delivered, delivery
     item = aws.item(PIC_ID)
     assert item is not None
@@ -365,7 +367,8 @@ def test_webhook_before_generates_own_record_agrees_with_it(
 
     assert invoke(generate_event())["outcome"] == "PROCESSING"
 
-    (delivery,) = replicate.wait_for_webhooks()
+    replicate.wait_for_webhooks()
+    (delivery,) = replicate.completed_deliveries
     assert delivery.status_codes == [200]
     item = aws.item(PIC_ID)
     assert item is not None

@@ -81,20 +81,82 @@ def test_failed_picture_is_published_with_its_reason(
     assert "predictionId" not in event.data
 
 
-def test_records_without_a_status_change_are_not_published(
+def test_records_without_a_status_or_progress_change_are_not_published(
     aws: AwsAccount, appsync: AppSyncStandIn
 ) -> None:
     stream = stream_after_processing(aws, PIC_ID)
-    pics_repository().record_webhook_attempt(PIC_ID, f"pred-{PIC_ID}")  # MODIFY, same status
+    pics = pics_repository()
+    pics.record_progress(PIC_ID, f"pred-{PIC_ID}", 10)
+    stream.read_records()  # the progress step itself is published: see below
+    pics.record_webhook_attempt(PIC_ID, f"pred-{PIC_ID}")  # MODIFY, same status and progress
+    pics.claim_image_store(PIC_ID, f"pred-{PIC_ID}", "lease-1", 0, 60)  # MODIFY, the same
     quota = {"id": {"S": f"quota#{OWNER}#2025-06-01"}, "count": {"N": "1"}}
     aws.dynamodb.put_item(TableName=aws.table_name, Item=quota)  # INSERT, no status
-    aws.dynamodb.delete_item(TableName=aws.table_name, Key={"id": {"S": PIC_ID}})  # REMOVE
+    aws.dynamodb.delete_item(TableName=aws.table_name, Key=quota_key(quota))  # its expiry
     event = stream.read_event()
-    assert [r["eventName"] for r in event["Records"]] == ["MODIFY", "INSERT", "REMOVE"]
+    names = [r["eventName"] for r in event["Records"]]
+    assert names == ["MODIFY", "MODIFY", "INSERT", "REMOVE"]
 
     assert run_publish(event) == {"batchItemFailures": []}
     assert appsync.events == []
     assert appsync.rejected == []
+
+
+def quota_key(item: dict[str, Any]) -> dict[str, Any]:
+    return {"id": item["id"]}
+
+
+def test_each_progress_step_is_published_typed_and_as_json(
+    aws: AwsAccount, appsync: AppSyncStandIn
+) -> None:
+    stream = stream_after_processing(aws, PIC_ID)
+    pics = pics_repository()
+    for step in (10, 30, 20, 30):  # a late 20 and a repeated 30 store nothing
+        pics.record_progress(PIC_ID, f"pred-{PIC_ID}", step)
+    pics.mark_completed(PIC_ID, OWNER, f"pics/{OWNER}/{PIC_ID}.png")
+
+    assert run_publish(stream.read_event()) == {"batchItemFailures": []}
+
+    published = [(e.data["completionStatus"], e.data.get("progress")) for e in appsync.events]
+    assert published == [("PROCESSING", 10), ("PROCESSING", 30), ("COMPLETED", 30)]
+    assert all(event.pic == event.data for event in appsync.events)
+
+
+def test_cancelled_picture_is_published(aws: AwsAccount, appsync: AppSyncStandIn) -> None:
+    stream = stream_after_processing(aws, PIC_ID)
+    aws.dynamodb.update_item(  # what the cancelAIPic resolver writes
+        TableName=aws.table_name,
+        Key={"id": {"S": PIC_ID}},
+        UpdateExpression="SET completionStatus = :canceled REMOVE pendingPartition",
+        ExpressionAttributeValues={":canceled": {"S": "CANCELED"}},
+    )
+
+    assert run_publish(stream.read_event()) == {"batchItemFailures": []}
+
+    (event,) = appsync.events
+    assert event.data["completionStatus"] == "CANCELED"
+    assert "deletedAt" not in event.data
+
+
+def test_deleted_picture_is_published_with_deleted_at(
+    aws: AwsAccount, appsync: AppSyncStandIn
+) -> None:
+    aws.put_pic(PIC_ID, status="COMPLETED")
+    stream = aws.stream_reader()
+    stream.read_records()
+    aws.dynamodb.delete_item(TableName=aws.table_name, Key={"id": {"S": PIC_ID}})
+    event = stream.read_event()
+    (record,) = event["Records"]
+    assert record["eventName"] == "REMOVE"
+
+    assert run_publish(event) == {"batchItemFailures": []}
+
+    (published,) = appsync.events
+    assert published.owner == OWNER
+    assert published.data["id"] == PIC_ID
+    assert published.data["completionStatus"] == "COMPLETED"
+    assert published.data["deletedAt"].endswith("Z")
+    assert published.pic == published.data
 
 
 def test_only_the_record_appsync_fails_is_reported(
@@ -138,7 +200,8 @@ def test_request_signed_with_the_wrong_secret_is_refused(
 
 
 def publish_body(owner: str = OWNER, data: object = None) -> bytes:
-    variables = {"owner": owner, "data": json.dumps(data or {"id": PIC_ID})}
+    picture = data or {"id": PIC_ID}
+    variables = {"owner": owner, "data": json.dumps(picture), "pic": picture}
     query = PUBLISH_MUTATION
     return json.dumps({"query": query, "variables": variables}).encode()
 

@@ -145,8 +145,12 @@ def test_publish_and_subscribe_carry_the_owner_to_filter_on(schema: graphql.Grap
     [
         ("Query", "listAIPics", {"aws_cognito_user_pools"}),
         ("Mutation", "createAIPic", {"aws_cognito_user_pools"}),
+        ("Mutation", "cancelAIPic", {"aws_cognito_user_pools"}),
+        ("Mutation", "deleteAIPic", {"aws_cognito_user_pools"}),
         ("Mutation", "publish", {"aws_iam"}),
+        ("Mutation", "publishAIPic", {"aws_iam"}),
         ("Subscription", "subscribe", {"aws_cognito_user_pools", "aws_subscribe"}),
+        ("Subscription", "onAIPicChange", {"aws_cognito_user_pools", "aws_subscribe"}),
     ],
 )
 def test_auth_directives(
@@ -156,13 +160,41 @@ def test_auth_directives(
 
 
 def test_types_readable_by_their_callers(schema: graphql.GraphQLSchema) -> None:
-    for user_type in ("AIPic", "AIPicConnection", "GenerationSettings"):
-        assert directive_names(schema.get_type(user_type).ast_node) == {"aws_cognito_user_pools"}
-    # IAM writes the event, signed-in users receive it.
-    assert directive_names(schema.get_type("PicEvent").ast_node) == {
-        "aws_iam",
-        "aws_cognito_user_pools",
+    assert directive_names(schema.get_type("AIPicConnection").ast_node) == {
+        "aws_cognito_user_pools"
     }
+    # IAM writes the events (publish, publishAIPic), signed-in users receive them.
+    for event_type in ("PicEvent", "AIPic", "GenerationSettings"):
+        assert directive_names(schema.get_type(event_type).ast_node) == {
+            "aws_iam",
+            "aws_cognito_user_pools",
+        }
+
+
+def test_the_typed_subscription_listens_to_publish_aipic_only(
+    schema: graphql.GraphQLSchema,
+) -> None:
+    publish = field_of(schema, "Mutation", "publishAIPic")
+    subscription = field_of(schema, "Subscription", "onAIPicChange")
+    assert str(publish.type) == str(subscription.type) == "AIPic"
+    directive = next(
+        d
+        for d in subscription.ast_node.directives  # type: ignore[union-attr]
+        if d.name.value == "aws_subscribe"
+    )
+    assert graphql.value_from_ast_untyped(directive.arguments[0].value) == ["publishAIPic"]
+    # Every field a subscriber can select is one the publish Lambda can send.
+    pic_input = schema.get_type("AIPicInput")
+    pic = schema.get_type("AIPic")
+    assert isinstance(pic_input, graphql.GraphQLInputObjectType)
+    assert isinstance(pic, graphql.GraphQLObjectType)
+    assert set(pic_input.fields) == set(pic.fields)
+
+
+def test_canceled_is_a_status(schema: graphql.GraphQLSchema) -> None:
+    status = schema.get_type("COMPLETION_STATUS")
+    assert isinstance(status, graphql.GraphQLEnumType)
+    assert set(status.values) == {"STARTED", "PROCESSING", "COMPLETED", "FAILED", "CANCELED"}
 
 
 def test_executor_wiring_matches_the_schema(schema: graphql.GraphQLSchema) -> None:

@@ -81,3 +81,20 @@ def test_filters_are_ored_and_none_pass_everything():
 def test_invalid_patterns_are_refused(raw):
     with pytest.raises(FilterCriteriaError):
         FilterCriteria([raw])
+
+
+def test_exists_matches_a_typed_leaf_not_the_attribute():
+    """The publish filter's progress pattern (modules/pipeline/triggers.tf) leaves out the
+    webhook's image-store writes with ``{S: [{exists: false}]}``: exists applies to leaf
+    values only, so it names the typed value, as Lambda documents."""
+    pattern = {
+        "dynamodb": {
+            "NewImage": {
+                "progress": {"N": [{"exists": True}]},
+                "imageStoreLease": {"S": [{"exists": False}]},
+            }
+        }
+    }
+    assert passes(pattern, record(progress={"N": "10"}))
+    assert not passes(pattern, record(progress={"N": "10"}, imageStoreLease={"S": "lease"}))
+    assert not passes(pattern, record())

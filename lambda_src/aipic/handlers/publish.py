@@ -1,17 +1,20 @@
-"""publish: push every picture status change to its owner's subscription.
+"""publish: push every picture change its owner needs to see to their subscriptions.
 
 Consumes the table's stream (NEW_AND_OLD_IMAGES) with Powertools' ``BatchProcessor``: a
 record whose publish fails is reported in ``batchItemFailures`` so only it (and the
-records after it in the shard) are retried. Published: a picture whose
-``completionStatus`` changed to PROCESSING, COMPLETED or FAILED. Not published: the
-initial STARTED insert (the creating client has it from the mutation's answer), updates
-that leave the status alone (e.g. webhook attempt counts), removals, and quota counters
-(no ``completionStatus``, no ``owner``).
+records after it in the shard) are retried. Published, each as one request carrying the
+``publish`` (``subscribe``, AWSJSON) and ``publishAIPic`` (``onAIPicChange``, typed)
+mutations: a picture whose ``completionStatus`` changed to PROCESSING, COMPLETED, FAILED
+or CANCELED; a PROCESSING picture whose ``progress`` rose (stored in 10-point steps, so
+at most ten per picture); a deleted picture, as it was with ``deletedAt`` added. Not
+published: the initial STARTED insert (the creating client has it from the mutation's
+answer), updates that change neither (webhook attempt counts, the image store lease),
+and quota counters (no ``completionStatus``, no ``owner``).
 """
 
 from __future__ import annotations
 
-import json
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -42,8 +45,11 @@ PUBLISHED_FIELDS = (
     "updatedAt",
     "imgId",
     "failureReason",
+    "progress",
 )
-PUBLISHED_STATUSES = frozenset({Status.PROCESSING, Status.COMPLETED, Status.FAILED})
+PUBLISHED_STATUSES = frozenset(
+    {Status.PROCESSING, Status.COMPLETED, Status.FAILED, Status.CANCELED}
+)
 
 # Every record of an all-failed batch is reported too, rather than raising: same retry.
 processor = BatchProcessor(
@@ -73,6 +79,15 @@ def _plain(value: object) -> object:
     return value
 
 
+def _published(image: dict[str, Any]) -> dict[str, Any]:
+    return {name: _plain(image[name]) for name in PUBLISHED_FIELDS if name in image}
+
+
+def _deletion_time(created: int | None) -> str:
+    moment = datetime.fromtimestamp(created, UTC) if created else datetime.now(UTC)
+    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
 def picture_event(record: DynamoDBRecord) -> dict[str, Any] | None:
     """The picture to publish for this record, or None when there is nothing to tell."""
     change = record.dynamodb
@@ -80,22 +95,36 @@ def picture_event(record: DynamoDBRecord) -> dict[str, Any] | None:
         return None
     new_image = change.new_image
     old_image = change.old_image
+    if record.get("eventName") == "REMOVE":
+        if "completionStatus" not in old_image or not old_image.get("owner"):
+            return None  # a quota counter's expiry
+        deleted_at = _deletion_time(change.approximate_creation_date_time)
+        return {**_published(old_image), "deletedAt": deleted_at}
     status = new_image.get("completionStatus")
     if status not in PUBLISHED_STATUSES or not new_image.get("owner"):
         return None
-    if old_image.get("completionStatus") == status:
+    status_changed = old_image.get("completionStatus") != status
+    progress_rose = status == Status.PROCESSING and _plain(new_image.get("progress", 0)) != _plain(
+        old_image.get("progress", 0)
+    )
+    if not status_changed and not progress_rose:
         return None
-    return {name: _plain(new_image[name]) for name in PUBLISHED_FIELDS if name in new_image}
+    return _published(new_image)
 
 
 def publish_record(record: DynamoDBRecord) -> None:
     picture = picture_event(record)
     if picture is None:
         return
-    publisher().publish(str(picture["owner"]), json.dumps(picture, sort_keys=True))
+    publisher().publish(str(picture["owner"]), picture)
     logger.info(
         "picture event published",
-        extra={"pic_id": picture["id"], "status": picture["completionStatus"]},
+        extra={
+            "pic_id": picture["id"],
+            "status": picture["completionStatus"],
+            "progress": picture.get("progress"),
+            "deleted": "deletedAt" in picture,
+        },
     )
 
 

@@ -1,4 +1,5 @@
-"""webhook: Replicate's signed "completed" callback, behind an API Gateway HTTP API.
+"""webhook: Replicate's signed callbacks ("start", "logs", "completed"), behind an API
+Gateway HTTP API.
 
 Answers: 401 unless the signature verifies (checked before anything in the body is
 trusted), 400 for a request it cannot use (too large, not a JSON object, nested deeper
@@ -12,6 +13,10 @@ A picture that generate claimed but holds no prediction id yet (its write was lo
 still coming) adopts the webhook's prediction with a conditional write: generate asks
 Replicate once per picture, so the only prediction that can call back with this picture's
 ``?id=`` is that one.
+
+A running prediction's events (``start`` and ``logs``, status starting or processing)
+record its progress (:mod:`aipic.progress`). A final picture (one its owner CANCELED too)
+answers 200 and changes nothing.
 
 A repeated ``succeeded`` delivery stores nothing: the store is claimed on the picture
 (a lease until this invocation's own timeout) before the download, and the S3 write is
@@ -47,11 +52,14 @@ from aipic.image_transfer import (
 from aipic.observability import logger
 from aipic.parameters import ParameterUnavailableError, read_secure_parameter
 from aipic.pics import Pic, Status, StoreClaim, pics_repository
+from aipic.progress import progress_to_record
 from aipic.settings import WebhookSettings, webhook_settings
 from aipic.signature import InvalidSecretError, InvalidSignatureError, verify_signature
 
 MAX_TRANSIENT_FAILURES = 3
 FAILED_PREDICTION_STATUSES = frozenset({"failed", "canceled", "aborted"})
+# A running prediction's events ("start", "logs"): they carry its logs so far.
+RUNNING_PREDICTION_STATUSES = frozenset({"starting", "processing"})
 # A prediction is a few KB; these bound what parsing a signed body may cost.
 MAX_BODY_BYTES = 1024 * 1024
 MAX_JSON_DEPTH = 32
@@ -164,6 +172,17 @@ def _fail(pic: Pic, reason: str, detail: str) -> Response:
     return _respond(200, "picture marked FAILED", reason=reason)
 
 
+def _record_progress(pic: Pic, prediction: dict[str, Any]) -> Response:
+    step = progress_to_record(prediction.get("logs"), pic.progress)
+    if step is None:
+        return _respond(200, "no new progress step")
+    if not pics_repository().record_progress(pic.id, prediction["id"], step):
+        return _respond(
+            200, "progress not recorded: a higher one is stored or the picture moved on"
+        )
+    return _respond(200, "progress recorded", progress=str(step))
+
+
 def _image_policy(settings: WebhookSettings) -> ImagePolicy:
     return ImagePolicy(
         allowed_schemes=settings.allowed_image_url_schemes,
@@ -274,4 +293,6 @@ def handler(event: dict[str, Any], context: LambdaContext) -> Response:
         error_text = _error_text(prediction.get("error"))
         reason = _prediction_failure_reason(status, error_text)
         return _fail(pic, reason, f"Replicate prediction {status}: {error_text}")
+    if status in RUNNING_PREDICTION_STATUSES:
+        return _record_progress(pic, prediction)
     return _respond(200, f"status {status} needs no action")

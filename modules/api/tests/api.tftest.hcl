@@ -37,6 +37,18 @@ override_resource {
   target = aws_appsync_function.create_pic["invokeGenerate"]
   values = { function_id = "fn-invoke-generate" }
 }
+override_resource {
+  target = aws_appsync_function.own_pic["getOwnPic"]
+  values = { function_id = "fn-get-own-pic" }
+}
+override_resource {
+  target = aws_appsync_function.own_pic["cancelPic"]
+  values = { function_id = "fn-cancel-pic" }
+}
+override_resource {
+  target = aws_appsync_function.own_pic["deletePic"]
+  values = { function_id = "fn-delete-pic" }
+}
 
 # The API's log group, named after the mocked API id.
 override_resource {
@@ -138,7 +150,13 @@ run "roles_are_least_privilege" {
       {
         Sid      = "WritePicItems"
         Effect   = "Allow"
-        Action   = ["dynamodb:PutItem", "dynamodb:UpdateItem"]
+        Action   = ["dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"]
+        Resource = ["arn:aws:dynamodb:eu-west-1:123456789012:table/aipic-test-pics"]
+      },
+      {
+        Sid      = "ReadPicItems"
+        Effect   = "Allow"
+        Action   = ["dynamodb:GetItem"]
         Resource = ["arn:aws:dynamodb:eu-west-1:123456789012:table/aipic-test-pics"]
       },
       {
@@ -155,7 +173,7 @@ run "roles_are_least_privilege" {
         Condition = { StringEquals = { "kms:ViaService" = "dynamodb.eu-west-1.amazonaws.com" } }
       },
     ]
-    error_message = "The DynamoDB data source role may only put/update pics table items, query the byOwner index and use the key through DynamoDB."
+    error_message = "The DynamoDB data source role may only get/put/update/delete pics table items, query the byOwner index and use the key through DynamoDB."
   }
 
   assert {
@@ -226,6 +244,8 @@ run "resolvers_are_appsync_js_loaded_from_files" {
     condition = alltrue(concat(
       [for f in aws_appsync_function.create_pic : f.runtime[0].name == "APPSYNC_JS" && f.runtime[0].runtime_version == "1.0.0"],
       [for r in aws_appsync_resolver.unit : r.runtime[0].name == "APPSYNC_JS" && r.runtime[0].runtime_version == "1.0.0"],
+      [for f in aws_appsync_function.own_pic : f.runtime[0].name == "APPSYNC_JS" && f.runtime[0].runtime_version == "1.0.0"],
+      [for r in aws_appsync_resolver.own_pic : r.runtime[0].name == "APPSYNC_JS" && r.runtime[0].runtime_version == "1.0.0"],
       [aws_appsync_resolver.create_pic.runtime[0].name == "APPSYNC_JS"],
     ))
     error_message = "Every function and resolver must use the APPSYNC_JS 1.0.0 runtime."
@@ -271,11 +291,30 @@ run "resolvers_are_appsync_js_loaded_from_files" {
     condition = {
       for field, r in aws_appsync_resolver.unit : field => [r.type, r.kind, r.data_source, r.code]
       } == {
-      listAIPics = ["Query", "UNIT", "pics", file("tests/fixtures/resolvers/listAIPics.js")]
-      publish    = ["Mutation", "UNIT", "none", file("tests/fixtures/resolvers/publish.js")]
-      subscribe  = ["Subscription", "UNIT", "none", file("tests/fixtures/resolvers/subscribe.js")]
+      listAIPics    = ["Query", "UNIT", "pics", file("tests/fixtures/resolvers/listAIPics.js")]
+      publish       = ["Mutation", "UNIT", "none", file("tests/fixtures/resolvers/publish.js")]
+      publishAIPic  = ["Mutation", "UNIT", "none", file("tests/fixtures/resolvers/publishAIPic.js")]
+      subscribe     = ["Subscription", "UNIT", "none", file("tests/fixtures/resolvers/subscribe.js")]
+      onAIPicChange = ["Subscription", "UNIT", "none", file("tests/fixtures/resolvers/onAIPicChange.js")]
     }
-    error_message = "listAIPics (pics), publish (none) and subscribe (none) must be unit resolvers loaded from their files."
+    error_message = "listAIPics (pics), publish, publishAIPic, subscribe and onAIPicChange (none) must be unit resolvers loaded from their files."
+  }
+
+  assert {
+    condition = {
+      for field, r in aws_appsync_resolver.own_pic : field => [r.type, r.kind, r.code, r.pipeline_config[0].functions]
+      } == {
+      cancelAIPic = ["Mutation", "PIPELINE", file("tests/fixtures/resolvers/ownPicPipeline.js"), tolist(["fn-get-own-pic", "fn-cancel-pic"])]
+      deleteAIPic = ["Mutation", "PIPELINE", file("tests/fixtures/resolvers/ownPicPipeline.js"), tolist(["fn-get-own-pic", "fn-delete-pic"])]
+    }
+    error_message = "cancelAIPic and deleteAIPic must be pipelines running getOwnPic first, then cancelPic or deletePic."
+  }
+
+  assert {
+    condition = alltrue([
+      for name, f in aws_appsync_function.own_pic : f.data_source == "pics" && f.code == file("tests/fixtures/resolvers/${name}.js")
+    ])
+    error_message = "getOwnPic, cancelPic and deletePic must use the pics data source and be loaded from their files."
   }
 
   assert {
@@ -314,7 +353,9 @@ run "deploy_with_module_resolvers" {
   assert {
     condition = (
       alltrue([for name, f in aws_appsync_function.create_pic : f.code == file("resolvers/${name}.js")]) &&
-      alltrue([for field, r in aws_appsync_resolver.unit : r.code == file("resolvers/${field}.js")])
+      alltrue([for name, f in aws_appsync_function.own_pic : f.code == file("resolvers/${name}.js")]) &&
+      alltrue([for field, r in aws_appsync_resolver.unit : r.code == file("resolvers/${field}.js")]) &&
+      alltrue([for r in aws_appsync_resolver.own_pic : r.code == file("resolvers/ownPicPipeline.js")])
     )
     error_message = "By default every function and unit resolver must be loaded from modules/api/resolvers."
   }

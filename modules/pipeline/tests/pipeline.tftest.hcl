@@ -34,6 +34,14 @@ override_resource {
 }
 
 override_resource {
+  target = aws_lambda_function.function["cleanup"]
+  values = {
+    arn        = "arn:aws:lambda:eu-west-1:123456789012:function:aipic-test-cleanup"
+    invoke_arn = "arn:aws:apigateway:eu-west-1:lambda:path/2015-03-31/functions/arn:aws:lambda:eu-west-1:123456789012:function:aipic-test-cleanup/invocations"
+  }
+}
+
+override_resource {
   target = aws_lambda_function.function["publish"]
   values = {
     arn        = "arn:aws:lambda:eu-west-1:123456789012:function:aipic-test-publish"
@@ -81,6 +89,14 @@ override_resource {
 }
 
 override_resource {
+  target = aws_sqs_queue.failures["cleanup"]
+  values = {
+    arn = "arn:aws:sqs:eu-west-1:123456789012:aipic-test-cleanup-failures"
+    url = "https://sqs.eu-west-1.amazonaws.com/123456789012/aipic-test-cleanup-failures"
+  }
+}
+
+override_resource {
   target = aws_sqs_queue.failures["publish"]
   values = {
     arn = "arn:aws:sqs:eu-west-1:123456789012:aipic-test-publish-failures"
@@ -101,8 +117,8 @@ run "deploy" {
   command = apply
 
   assert {
-    condition     = keys(aws_lambda_function.function) == ["generate", "on_upload", "publish", "sweeper", "webhook"]
-    error_message = "The module must deploy exactly the five functions."
+    condition     = keys(aws_lambda_function.function) == ["cleanup", "generate", "on_upload", "publish", "sweeper", "webhook"]
+    error_message = "The module must deploy exactly the six functions."
   }
 }
 
@@ -133,6 +149,7 @@ run "functions_run_the_built_artifacts" {
       on_upload = "aipic-test-on-upload"
       publish   = "aipic-test-publish"
       sweeper   = "aipic-test-sweeper"
+      cleanup   = "aipic-test-cleanup"
     }
     error_message = "Function names must be prefixed with name_prefix."
   }
@@ -149,7 +166,7 @@ run "functions_run_the_built_artifacts" {
 
   assert {
     condition = { for key, function in aws_lambda_function.function : key => function.reserved_concurrent_executions } == {
-      generate = 10, webhook = 10, on_upload = 5, publish = 5, sweeper = 1
+      generate = 10, webhook = 10, on_upload = 5, publish = 5, sweeper = 1, cleanup = 2
     }
     error_message = "Reserved concurrency must come from reserved_concurrency."
   }
@@ -214,6 +231,17 @@ run "environment_variables_follow_the_contract" {
       PICS_TABLE_NAME         = "aipic-test-pics"
     })
     error_message = "on_upload's environment must be exactly the documented variables."
+  }
+
+  assert {
+    condition = aws_lambda_function.function["cleanup"].environment[0].variables == tomap({
+      POWERTOOLS_SERVICE_NAME       = "aipic"
+      POWERTOOLS_LOG_LEVEL          = "INFO"
+      PICS_BUCKET_NAME              = "aipic-test-pics-123456789012"
+      REPLICATE_API_TOKEN_PARAMETER = "/aipic-test/replicate/api-token"
+      REPLICATE_API_URL             = "https://api.replicate.com/v1"
+    })
+    error_message = "cleanup's environment must be exactly the documented variables."
   }
 
   assert {
@@ -374,10 +402,13 @@ run "iam_policies_are_least_privilege" {
         Resource = ["arn:aws:dynamodb:eu-west-1:123456789012:table/aipic-test-pics/stream/2025-11-26T04:12:00.000"]
       },
       {
-        Sid      = "CallPublishMutationOnly"
-        Effect   = "Allow"
-        Action   = ["appsync:GraphQL"]
-        Resource = ["arn:aws:appsync:eu-west-1:123456789012:apis/abcdefghijklmnopqrstuvwxyz/types/Mutation/fields/publish"]
+        Sid    = "CallPublishMutationsOnly"
+        Effect = "Allow"
+        Action = ["appsync:GraphQL"]
+        Resource = [
+          "arn:aws:appsync:eu-west-1:123456789012:apis/abcdefghijklmnopqrstuvwxyz/types/Mutation/fields/publish",
+          "arn:aws:appsync:eu-west-1:123456789012:apis/abcdefghijklmnopqrstuvwxyz/types/Mutation/fields/publishAIPic",
+        ]
       },
       {
         Sid      = "SendFailedEvents"
@@ -516,8 +547,64 @@ run "iam_policies_are_least_privilege" {
   }
 
   assert {
-    condition     = output.function_role_policies == { for key, policy in aws_iam_role_policy.function : key => policy.policy } && length(output.function_role_policies) == 5
-    error_message = "function_role_policies must map each of the five functions to its role's policy."
+    condition     = output.function_role_policies == { for key, policy in aws_iam_role_policy.function : key => policy.policy } && length(output.function_role_policies) == 6
+    error_message = "function_role_policies must map each of the six functions to its role's policy."
+  }
+
+  assert {
+    condition = jsondecode(aws_iam_role_policy.function["cleanup"].policy).Statement == [
+      {
+        Sid      = "ReadPicsStream"
+        Effect   = "Allow"
+        Action   = ["dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator"]
+        Resource = ["arn:aws:dynamodb:eu-west-1:123456789012:table/aipic-test-pics/stream/2025-11-26T04:12:00.000"]
+      },
+      {
+        Sid      = "ReadReplicateTokenToCancel"
+        Effect   = "Allow"
+        Action   = ["ssm:GetParameter"]
+        Resource = ["arn:aws:ssm:eu-west-1:123456789012:parameter/aipic-test/replicate/api-token"]
+      },
+      {
+        Sid       = "ListPictureVersions"
+        Effect    = "Allow"
+        Action    = ["s3:ListBucketVersions"]
+        Resource  = ["arn:aws:s3:::aipic-test-pics-123456789012"]
+        Condition = { StringLike = { "s3:prefix" = ["pics/*"] } }
+      },
+      {
+        Sid      = "DeletePictureVersions"
+        Effect   = "Allow"
+        Action   = ["s3:DeleteObjectVersion"]
+        Resource = ["arn:aws:s3:::aipic-test-pics-123456789012/pics/*"]
+      },
+      {
+        Sid      = "SendFailedEvents"
+        Effect   = "Allow"
+        Action   = ["sqs:SendMessage"]
+        Resource = ["arn:aws:sqs:eu-west-1:123456789012:aipic-test-cleanup-failures"]
+      },
+      {
+        Sid       = "UseEnvironmentKey"
+        Effect    = "Allow"
+        Action    = ["kms:Decrypt", "kms:GenerateDataKey"]
+        Resource  = ["arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"]
+        Condition = { StringEquals = { "kms:ViaService" = ["ssm.eu-west-1.amazonaws.com", "dynamodb.eu-west-1.amazonaws.com", "sqs.eu-west-1.amazonaws.com"] } }
+      },
+      {
+        Sid      = "WriteOwnLogs"
+        Effect   = "Allow"
+        Action   = ["logs:CreateLogStream", "logs:PutLogEvents"]
+        Resource = ["arn:aws:logs:eu-west-1:123456789012:log-group:/aws/lambda/aipic-test-cleanup:log-stream:*"]
+      },
+      {
+        Sid      = "SendTraces"
+        Effect   = "Allow"
+        Action   = ["xray:PutTraceSegments", "xray:PutTelemetryRecords"]
+        Resource = ["*"]
+      },
+    ]
+    error_message = "cleanup may only read the stream and the token, list and delete picture versions under pics/, send to its failure queue, use the key, log and trace."
   }
 }
 
@@ -560,8 +647,8 @@ run "asynchronous_failures_end_in_alarmed_queues" {
       queue.name == "aipic-test-${replace(key, "_", "-")}-failures" &&
       queue.kms_master_key_id == var.kms_key_arn &&
       queue.message_retention_seconds == 1209600
-    ]) && length(aws_sqs_queue.failures) == 4
-    error_message = "The four failure queues must be KMS-encrypted and keep messages 14 days."
+    ]) && length(aws_sqs_queue.failures) == 5
+    error_message = "The five failure queues must be KMS-encrypted and keep messages 14 days."
   }
 
   assert {
@@ -572,7 +659,7 @@ run "asynchronous_failures_end_in_alarmed_queues" {
       alarm.dimensions == tomap({ QueueName = aws_sqs_queue.failures[key].name }) &&
       alarm.comparison_operator == "GreaterThanThreshold" && alarm.threshold == 0 &&
       alarm.alarm_actions == toset(["arn:aws:sns:eu-west-1:123456789012:aipic-test-alerts"])
-    ]) && length(aws_cloudwatch_metric_alarm.failures) == 4
+    ]) && length(aws_cloudwatch_metric_alarm.failures) == 5
     error_message = "Each failure queue must raise an alarm as soon as it holds a message."
   }
 
@@ -582,6 +669,7 @@ run "asynchronous_failures_end_in_alarmed_queues" {
       on_upload = "https://sqs.eu-west-1.amazonaws.com/123456789012/aipic-test-on-upload-failures"
       publish   = "https://sqs.eu-west-1.amazonaws.com/123456789012/aipic-test-publish-failures"
       sweeper   = "https://sqs.eu-west-1.amazonaws.com/123456789012/aipic-test-sweeper-failures"
+      cleanup   = "https://sqs.eu-west-1.amazonaws.com/123456789012/aipic-test-cleanup-failures"
     }
     error_message = "The failure queue URLs must be output by function."
   }
@@ -640,11 +728,68 @@ run "stream_mapping_retries_records_boundedly" {
   }
 
   assert {
-    condition = [for filter in aws_lambda_event_source_mapping.publish.filter_criteria[0].filter : jsondecode(filter.pattern)] == [{
-      eventName = ["MODIFY"]
-      dynamodb  = { NewImage = { completionStatus = { S = ["PROCESSING", "COMPLETED", "FAILED"] } } }
-    }]
-    error_message = "Only updates leaving a picture PROCESSING, COMPLETED or FAILED may reach publish."
+    # The filters are a set: compared as sorted JSON texts.
+    condition = sort([for filter in aws_lambda_event_source_mapping.publish.filter_criteria[0].filter : filter.pattern]) == sort([for pattern in [
+      {
+        eventName = ["MODIFY"]
+        dynamodb = {
+          NewImage = { completionStatus = { S = ["COMPLETED", "FAILED", "CANCELED"] } }
+          OldImage = { completionStatus = { S = ["STARTED", "PROCESSING"] } }
+        }
+      },
+      {
+        eventName = ["MODIFY"]
+        dynamodb = {
+          NewImage = { completionStatus = { S = ["PROCESSING"] } }
+          OldImage = { completionStatus = { S = ["STARTED"] } }
+        }
+      },
+      {
+        eventName = ["MODIFY"]
+        dynamodb = {
+          NewImage = {
+            completionStatus = { S = ["PROCESSING"] }
+            progress         = { N = [{ exists = true }] }
+            imageStoreLease  = { S = [{ exists = false }] }
+            storedImageKey   = { S = [{ exists = false }] }
+          }
+          OldImage = { completionStatus = { S = ["PROCESSING"] } }
+        }
+      },
+      {
+        eventName = ["REMOVE"]
+        dynamodb  = { OldImage = { completionStatus = { S = [{ exists = true }] } } }
+      },
+    ] : jsonencode(pattern)])
+    error_message = "Only a status change into PROCESSING or a final status, a progress step and a picture's removal may reach publish."
+  }
+
+  assert {
+    condition = (
+      aws_lambda_event_source_mapping.cleanup.event_source_arn == var.table_stream_arn &&
+      aws_lambda_event_source_mapping.cleanup.function_name == "arn:aws:lambda:eu-west-1:123456789012:function:aipic-test-cleanup" &&
+      aws_lambda_event_source_mapping.cleanup.function_response_types == toset(["ReportBatchItemFailures"]) &&
+      aws_lambda_event_source_mapping.cleanup.maximum_retry_attempts == 3 &&
+      aws_lambda_event_source_mapping.cleanup.destination_config[0].on_failure[0].destination_arn == "arn:aws:sqs:eu-west-1:123456789012:aipic-test-cleanup-failures"
+    )
+    error_message = "The pics stream must feed cleanup with per-record failures, bounded retries and its failure queue."
+  }
+
+  assert {
+    condition = sort([for filter in aws_lambda_event_source_mapping.cleanup.filter_criteria[0].filter : filter.pattern]) == sort([for pattern in [
+      {
+        eventName = ["MODIFY"]
+        dynamodb = {
+          NewImage = { completionStatus = { S = ["CANCELED"] }, predictionId = { S = [{ exists = true }] } }
+          OldImage = { completionStatus = { S = ["STARTED", "PROCESSING"] } }
+        }
+      },
+      {
+        eventName = ["REMOVE"]
+        dynamodb  = { OldImage = { completionStatus = { S = [{ exists = true }] } } }
+      },
+    ] : jsonencode(pattern)])
+    error_message = "Only a cancellation with a prediction and a picture's removal may reach cleanup."
   }
 }
 

@@ -68,9 +68,12 @@ run "publish_may_call_only_this_apis_publish_mutation" {
     condition = [
       for s in jsondecode(module.pipeline.function_role_policies["publish"]).Statement : s.Resource if contains(s.Action, "appsync:GraphQL")
       ] == [
-      ["arn:aws:appsync:eu-west-1:123456789012:apis/abcdefghijklmnopqrstuvwxyz/types/Mutation/fields/publish"],
+      [
+        "arn:aws:appsync:eu-west-1:123456789012:apis/abcdefghijklmnopqrstuvwxyz/types/Mutation/fields/publish",
+        "arn:aws:appsync:eu-west-1:123456789012:apis/abcdefghijklmnopqrstuvwxyz/types/Mutation/fields/publishAIPic",
+      ],
     ]
-    error_message = "The publish role's appsync:GraphQL must be scoped to this API's Mutation/fields/publish."
+    error_message = "The publish role's appsync:GraphQL must be scoped to this API's Mutation/fields/publish and publishAIPic."
   }
 
   assert {
@@ -104,9 +107,16 @@ run "functions_use_the_data_modules_table_bucket_stream_and_key" {
         UseEnvironmentKey = [module.data.kms_key_arn]
       }
       publish = {
-        ReadPicsStream          = [module.data.table_stream_arn]
-        CallPublishMutationOnly = [module.api.publish_field_arn]
-        UseEnvironmentKey       = [module.data.kms_key_arn]
+        ReadPicsStream           = [module.data.table_stream_arn]
+        CallPublishMutationsOnly = [module.api.publish_field_arn, replace(module.api.publish_field_arn, "/fields/publish", "/fields/publishAIPic")]
+        UseEnvironmentKey        = [module.data.kms_key_arn]
+      }
+      cleanup = {
+        ReadPicsStream             = [module.data.table_stream_arn]
+        ReadReplicateTokenToCancel = ["arn:aws:ssm:eu-west-1:123456789012:parameter/aipic-test/replicate/api-token"]
+        ListPictureVersions        = [module.data.bucket_arn]
+        DeletePictureVersions      = ["${module.data.bucket_arn}/pics/*"]
+        UseEnvironmentKey          = [module.data.kms_key_arn]
       }
       sweeper = {
         FindPendingPictures        = ["${module.data.table_arn}/index/${module.data.pending_index_name}"]
