@@ -46,7 +46,9 @@ from local.net import LocalHttpServer
 MODEL_VERSION = "39ed52f2a78e934b3ba6e2a89f5b1c712de7dfea535525255b1aa35c5565e08b"
 DEFAULT_WEBHOOK_SECRET = "whsec_" + base64.b64encode(b"local-stand-in-signing-key-32byt").decode()
 WEBHOOK_RETRY_DELAYS_SECONDS = (0.1, 0.3, 0.6, 1.0)
-MAX_ANSWER_DELAY_SECONDS = 5.0
+# Above generate's 10 s request timeout, so a delay can make it time out (the soak's
+# "in doubt" fault); stop() cuts a delay short.
+MAX_ANSWER_DELAY_SECONDS = 15.0
 # A dripping file host sends this many bytes per interval, at most this many times.
 DRIP_BYTES = 8
 MAX_DRIPS = 200
@@ -149,6 +151,24 @@ class WebhookDelivery:
         return bool(self.status_codes) and 200 <= self.status_codes[-1] < 300
 
 
+@dataclass(frozen=True)
+class InjectedFault:
+    """One fault the stand-in injected: what, for which picture (the ``?id=`` of the
+    prediction's webhook URL) and which prediction (None when none was created)."""
+
+    kind: str  # "prediction_failure:<status>", "prediction_delay", "webhook_dropped", ...
+    pic_id: str | None
+    prediction_id: str | None = None
+
+
+def pic_id_of_webhook(url: object) -> str | None:
+    """The picture id generate puts in the webhook URL (``...?id=<pic id>``)."""
+    if not isinstance(url, str):
+        return None
+    found = parse_qs(urlsplit(url).query).get("id")
+    return found[0] if found else None
+
+
 @dataclass
 class ReceivedRequest:
     method: str
@@ -179,6 +199,14 @@ class ReplicateStandIn(LocalHttpServer):
     ``DRIP_BYTES`` at a time with that pause between (a slow-loris host), from the first
     body byte, or from the status line when ``drip_headers``; ``webhook_route`` maps a
     webhook URL to the URL that is really called (the local stack's HTTP API servers).
+
+    Fault counters (each "the next N", off at 0, settable while serving; every fault
+    injected is appended to ``faults``): ``drop_webhooks`` — predictions whose webhook is
+    never sent (a delivery Replicate lost for good); ``duplicate_webhooks`` — predictions
+    whose ``completed`` webhook is sent twice at once (two messages, racing) and then a
+    stale ``processing`` one (out of order); ``cut_image_streams`` — file responses that
+    announce the whole ``Content-Length``, send half of the body and close the connection
+    (a host failing mid-stream).
     """
 
     def __init__(
@@ -203,6 +231,9 @@ class ReplicateStandIn(LocalHttpServer):
         drip_interval: float | None = None,
         drip_headers: bool = False,
         webhook_route: Callable[[str], str] | None = None,
+        drop_webhooks: int = 0,
+        duplicate_webhooks: int = 0,
+        cut_image_streams: int = 0,
     ) -> None:
         super().__init__(_ReplicateRequestHandler)
         self.webhook_secret = webhook_secret
@@ -226,6 +257,10 @@ class ReplicateStandIn(LocalHttpServer):
         # Where a webhook URL is really reached, as DNS would say: the local stack maps
         # its public-looking HTTP API URLs onto the function runtime's local servers.
         self.webhook_route = webhook_route
+        self.drop_webhooks = drop_webhooks
+        self.duplicate_webhooks = duplicate_webhooks
+        self.cut_image_streams = cut_image_streams
+        self.faults: list[InjectedFault] = []
         self.requests: list[ReceivedRequest] = []
         self.predictions: dict[str, dict[str, Any]] = {}
         self.deliveries: list[WebhookDelivery] = []
@@ -315,20 +350,56 @@ class ReplicateStandIn(LocalHttpServer):
             "webhook": request.get("webhook"),
             "webhook_events_filter": request.get("webhook_events_filter"),
         }
+        webhook = request.get("webhook")
+        pic_id = pic_id_of_webhook(webhook)
         with self._lock:
             self.predictions[prediction_id] = prediction
-        webhook = request.get("webhook")
-        if webhook and "completed" in (request.get("webhook_events_filter") or ["completed"]):
-            thread = threading.Thread(
-                target=self._deliver, args=(prediction_id, webhook), daemon=True
+            dropped = self._take("drop_webhooks", "webhook_dropped", pic_id, prediction_id)
+            duplicated = self._take(
+                "duplicate_webhooks", "webhook_duplicated", pic_id, prediction_id
             )
-            self._delivery_threads.append(thread)
-            thread.start()
+        if (
+            webhook
+            and not dropped
+            and "completed" in (request.get("webhook_events_filter") or ["completed"])
+        ):
+            copies = 2 if duplicated else 1
+            threads = [
+                threading.Thread(target=self._deliver, args=(prediction_id, webhook), daemon=True)
+                for _ in range(copies)
+            ]
+            if duplicated:
+                threads.append(
+                    threading.Thread(
+                        target=self._deliver_stale, args=(prediction_id, webhook), daemon=True
+                    )
+                )
+            self._delivery_threads.extend(threads)
+            for thread in threads:
+                thread.start()
         return prediction
+
+    def _take(self, counter: str, kind: str, pic_id: str | None, prediction_id: str | None) -> bool:
+        """Spend one of the fault counter ``counter`` (the lock held), recording it."""
+        left = int(getattr(self, counter))
+        if left <= 0:
+            return False
+        setattr(self, counter, left - 1)
+        self.faults.append(InjectedFault(kind, pic_id, prediction_id))
+        return True
+
+    def _deliver_stale(self, prediction_id: str, url: str) -> None:
+        """A ``processing`` webhook arriving after the final ones (out of order)."""
+        time.sleep(self.webhook_delay + 1.0)
+        prediction = dict(self.predictions[prediction_id])
+        prediction.update(status="processing", logs="50%|█████     | 25/50")
+        self._send_webhook(prediction, url)
 
     def _deliver(self, prediction_id: str, url: str) -> None:
         time.sleep(self.webhook_delay)
-        prediction = self.final_prediction(prediction_id)
+        self._send_webhook(self.final_prediction(prediction_id), url)
+
+    def _send_webhook(self, prediction: dict[str, Any], url: str) -> None:
         delivery = WebhookDelivery(prediction=prediction, url=url)
         with self._lock:
             self.deliveries.append(delivery)
@@ -366,9 +437,18 @@ class ReplicateStandIn(LocalHttpServer):
         with self._lock:
             return failures.pop(0) if failures else None
 
-    def _delay_answer(self) -> None:
+    def _record_fault(
+        self, kind: str, pic_id: str | None, prediction_id: str | None = None
+    ) -> None:
+        with self._lock:
+            self.faults.append(InjectedFault(kind, pic_id, prediction_id))
+
+    def _delay_answer(self, prediction: dict[str, Any]) -> None:
         with self._lock:
             delay = self.prediction_delays.pop(0) if self.prediction_delays else 0.0
+            if delay:
+                pic_id = pic_id_of_webhook(prediction.get("webhook"))
+                self.faults.append(InjectedFault("prediction_delay", pic_id, prediction["id"]))
         self._stopping.wait(min(delay, MAX_ANSWER_DELAY_SECONDS))
 
     def _drip(self, write: Callable[[bytes], object], data: bytes, interval: float) -> None:
@@ -378,6 +458,14 @@ class ReplicateStandIn(LocalHttpServer):
             if not piece or self._stopping.wait(interval if drip else 0.0):
                 return
             write(piece)
+
+
+def _pic_id_of_request(body: bytes) -> str | None:
+    try:
+        request = json.loads(body)
+    except ValueError:
+        return None
+    return pic_id_of_webhook(request.get("webhook")) if isinstance(request, dict) else None
 
 
 class _ReplicateRequestHandler(BaseHTTPRequestHandler):
@@ -420,6 +508,7 @@ class _ReplicateRequestHandler(BaseHTTPRequestHandler):
             return
         failure = standin._next_failure(standin.prediction_failures)
         if failure is not None:
+            standin._record_fault(f"prediction_failure:{failure}", _pic_id_of_request(body))
             extra = (
                 {"Retry-After": standin.retry_after}
                 if failure == 429 and standin.retry_after
@@ -441,7 +530,7 @@ class _ReplicateRequestHandler(BaseHTTPRequestHandler):
             )
             return
         prediction = standin._create_prediction(request)
-        standin._delay_answer()
+        standin._delay_answer(prediction)
         try:
             self._send_json(201, prediction)
         except (BrokenPipeError, ConnectionResetError):
@@ -492,6 +581,12 @@ class _ReplicateRequestHandler(BaseHTTPRequestHandler):
         if failure is not None:
             self._send_json(failure, {"detail": "file host failure"})
             return
+        with standin._lock:
+            pic_id = pic_id_of_webhook(standin.predictions[prediction_id].get("webhook"))
+            cut = standin._take("cut_image_streams", "image_stream_cut", pic_id, prediction_id)
+        if cut:
+            self._send_cut_png(prediction_id)
+            return
         if standin.redirect_image_to:
             self.send_response(302)
             self.send_header("Location", standin.redirect_image_to)
@@ -521,6 +616,19 @@ class _ReplicateRequestHandler(BaseHTTPRequestHandler):
                 self.wfile.write(chunk)
         except (BrokenPipeError, ConnectionResetError):
             return  # the client stopped reading (e.g. over the byte cap)
+
+    def _send_cut_png(self, prediction_id: str) -> None:
+        """The whole length announced, half the body sent, the connection closed."""
+        png = render_png(str(self.standin.predictions[prediction_id]["input"].get("prompt", "")))
+        self.send_response(200)
+        self.send_header("Content-Type", self.standin.content_type)
+        self.send_header("Content-Length", str(len(png)))
+        self.end_headers()
+        self.close_connection = True
+        try:
+            self._write_now(png[: len(png) // 2])
+        except (BrokenPipeError, ConnectionResetError):
+            return
 
     def _send_dripping_png(self, prediction_id: str, interval: float) -> None:
         standin = self.standin

@@ -41,6 +41,8 @@ EXPECTED = {
     "replaces moto.awslambda.models.LambdaBackend.send_dynamodb_items",
     # s3
     "replaces moto.s3.models.FakeBucket.get_permission",
+    "replaces moto.s3.responses.S3Response.put_object",
+    "replaces moto.s3.responses.S3Response.upload_part",
 }
 
 

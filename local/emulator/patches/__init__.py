@@ -7,6 +7,7 @@ service; each module's docstring says what moto lacks and which moto methods it 
 | ``cognito_identity`` | SetIdentityPoolRoles, SetPrincipalTagAttributeMap (+ Get*) |
 | ``lambda_invocations`` | invoking without Docker: forwards to the function runtime |
 | ``s3_bucket_policy`` | conditions in bucket policies (the TLS-only statement) |
+| ``s3_faults`` | failing a write on request (PutObject, UploadPart: 500 InternalError) |
 
 Never edits moto's installed files: the patches replace or add attributes in this process.
 """
@@ -15,7 +16,13 @@ from __future__ import annotations
 
 import threading
 
-from local.emulator.patches import appsync, cognito_identity, lambda_invocations, s3_bucket_policy
+from local.emulator.patches import (
+    appsync,
+    cognito_identity,
+    lambda_invocations,
+    s3_bucket_policy,
+    s3_faults,
+)
 from local.emulator.patches._hooks import HOOKED, MotoChangedError
 
 __all__ = ["HOOKED", "MotoChangedError", "apply_all"]
@@ -35,4 +42,5 @@ def apply_all(*, lambda_runtime_url: str | None, appsync_origin: str | None = No
         cognito_identity.apply()
         lambda_invocations.apply(lambda_runtime_url)
         s3_bucket_policy.apply()
+        s3_faults.apply()
         _applied["lambda_runtime_url"] = lambda_runtime_url
