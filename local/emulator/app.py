@@ -8,9 +8,9 @@ server with moto's request handler. Requests under ``/_local/`` are the emulator
   ``DELETE`` clears it (see ``patches.lambda_invocations``);
 - ``GET /_local/patches``: what the patches hook (JSON list);
 - ``POST /_local/faults`` with ``{"s3": {"count": N, "operations": ["PutObject",
-  "UploadPart"]}}``: the next N such writes fail with 500 InternalError; ``GET`` shows
-  what is armed and what was injected, ``DELETE`` disarms and forgets
-  (see ``patches.s3_faults``).
+  "UploadPart"], "key_contains": "..."}}``: the next N such writes fail with 500
+  InternalError; ``GET`` shows what is armed and what was injected, ``DELETE`` disarms
+  and forgets (see ``patches.s3_faults``).
 """
 
 from __future__ import annotations
@@ -67,7 +67,11 @@ class EmulatorApp:
                 length = int(environ.get("CONTENT_LENGTH") or 0)
                 request = json.loads(environ["wsgi.input"].read(length) or b"{}")
                 s3 = request.get("s3") or {}
-                S3_FAULTS.arm(int(s3.get("count", 0)), s3.get("operations", OPERATIONS))
+                S3_FAULTS.arm(
+                    int(s3.get("count", 0)),
+                    s3.get("operations", OPERATIONS),
+                    str(s3.get("key_contains", "")),
+                )
             except (ValueError, TypeError, AttributeError) as error:
                 return _json(start_response, "400 Bad Request", {"message": str(error)})
         elif method != "GET":

@@ -206,7 +206,10 @@ class ReplicateStandIn(LocalHttpServer):
     whose ``completed`` webhook is sent twice at once (two messages, racing) and then a
     stale ``processing`` one (out of order); ``cut_image_streams`` — file responses that
     announce the whole ``Content-Length``, send half of the body and close the connection
-    (a host failing mid-stream).
+    (a host failing mid-stream). ``fault_prompt_marker``: when set, every fault option
+    (the counters and the ``*_failures`` / ``prediction_delays`` lists) applies only to
+    predictions whose prompt contains it, so a soak aims each fault at its own picture
+    while other traffic flows untouched.
     """
 
     def __init__(
@@ -234,6 +237,7 @@ class ReplicateStandIn(LocalHttpServer):
         drop_webhooks: int = 0,
         duplicate_webhooks: int = 0,
         cut_image_streams: int = 0,
+        fault_prompt_marker: str | None = None,
     ) -> None:
         super().__init__(_ReplicateRequestHandler)
         self.webhook_secret = webhook_secret
@@ -260,6 +264,7 @@ class ReplicateStandIn(LocalHttpServer):
         self.drop_webhooks = drop_webhooks
         self.duplicate_webhooks = duplicate_webhooks
         self.cut_image_streams = cut_image_streams
+        self.fault_prompt_marker = fault_prompt_marker
         self.faults: list[InjectedFault] = []
         self.requests: list[ReceivedRequest] = []
         self.predictions: dict[str, dict[str, Any]] = {}
@@ -379,8 +384,16 @@ class ReplicateStandIn(LocalHttpServer):
                 thread.start()
         return prediction
 
+    def faults_apply(self, prompt: object) -> bool:
+        """Whether the fault options apply to a prediction of this prompt."""
+        marker = self.fault_prompt_marker
+        return marker is None or (isinstance(prompt, str) and marker in prompt)
+
     def _take(self, counter: str, kind: str, pic_id: str | None, prediction_id: str | None) -> bool:
         """Spend one of the fault counter ``counter`` (the lock held), recording it."""
+        prompt = self.predictions.get(prediction_id or "", {}).get("input", {}).get("prompt")
+        if not self.faults_apply(prompt):
+            return False
         left = int(getattr(self, counter))
         if left <= 0:
             return False
@@ -445,7 +458,11 @@ class ReplicateStandIn(LocalHttpServer):
 
     def _delay_answer(self, prediction: dict[str, Any]) -> None:
         with self._lock:
-            delay = self.prediction_delays.pop(0) if self.prediction_delays else 0.0
+            delay = (
+                self.prediction_delays.pop(0)
+                if self.prediction_delays and self.faults_apply(prediction["input"].get("prompt"))
+                else 0.0
+            )
             if delay:
                 pic_id = pic_id_of_webhook(prediction.get("webhook"))
                 self.faults.append(InjectedFault("prediction_delay", pic_id, prediction["id"]))
@@ -460,12 +477,21 @@ class ReplicateStandIn(LocalHttpServer):
             write(piece)
 
 
-def _pic_id_of_request(body: bytes) -> str | None:
+def _request_of(body: bytes) -> dict[str, Any]:
     try:
         request = json.loads(body)
     except ValueError:
-        return None
-    return pic_id_of_webhook(request.get("webhook")) if isinstance(request, dict) else None
+        return {}
+    return request if isinstance(request, dict) else {}
+
+
+def _pic_id_of_request(body: bytes) -> str | None:
+    return pic_id_of_webhook(_request_of(body).get("webhook"))
+
+
+def _prompt_of_request(body: bytes) -> object:
+    model_input = _request_of(body).get("input")
+    return model_input.get("prompt") if isinstance(model_input, dict) else None
 
 
 class _ReplicateRequestHandler(BaseHTTPRequestHandler):
@@ -506,7 +532,11 @@ class _ReplicateRequestHandler(BaseHTTPRequestHandler):
         if path != "/v1/predictions":
             self._send_json(404, {"detail": "Not found."})
             return
-        failure = standin._next_failure(standin.prediction_failures)
+        failure = (
+            standin._next_failure(standin.prediction_failures)
+            if standin.faults_apply(_prompt_of_request(body))
+            else None
+        )
         if failure is not None:
             standin._record_fault(f"prediction_failure:{failure}", _pic_id_of_request(body))
             extra = (
@@ -577,7 +607,10 @@ class _ReplicateRequestHandler(BaseHTTPRequestHandler):
         if not path.startswith("/files/") or prediction_id not in standin.predictions:
             self._send_json(404, {"detail": "Not found."})
             return
-        failure = standin._next_failure(standin.image_failures)
+        prompt = standin.predictions[prediction_id]["input"].get("prompt")
+        failure = (
+            standin._next_failure(standin.image_failures) if standin.faults_apply(prompt) else None
+        )
         if failure is not None:
             self._send_json(failure, {"detail": "file host failure"})
             return

@@ -74,27 +74,35 @@ class InjectedCrash:
 
 
 class CrashPlan:
-    """Faults for a soak: the next ``count`` invocations of a function have their worker
-    killed ``after_seconds`` into the invocation. Off until ``arm()``."""
+    """Faults for a soak: the next ``count`` invocations of a function (whose event
+    contains ``payload_contains``, when given) have their worker killed ``after_seconds``
+    into the invocation. Off until ``arm()``."""
 
     def __init__(self) -> None:
-        self._armed: dict[str, tuple[int, float]] = {}
+        self._armed: dict[str, tuple[int, float, bytes]] = {}
         self._lock = threading.Lock()
         self.injected: list[InjectedCrash] = []
 
-    def arm(self, function_name: str, count: int = 1, after_seconds: float = 0.05) -> None:
+    def arm(
+        self,
+        function_name: str,
+        count: int = 1,
+        after_seconds: float = 0.05,
+        *,
+        payload_contains: str = "",
+    ) -> None:
         if count < 0 or after_seconds < 0:
             raise ValueError("count and after_seconds must not be negative")
         with self._lock:
-            self._armed[function_name] = (count, after_seconds)
+            self._armed[function_name] = (count, after_seconds, payload_contains.encode())
 
-    def take(self, function_name: str) -> float | None:
+    def take(self, function_name: str, payload: bytes) -> float | None:
         """Seconds after which to kill this invocation's worker, or None."""
         with self._lock:
-            count, after = self._armed.get(function_name, (0, 0.0))
-            if count <= 0:
+            count, after, needle = self._armed.get(function_name, (0, 0.0, b""))
+            if count <= 0 or needle not in payload:
                 return None
-            self._armed[function_name] = (count - 1, after)
+            self._armed[function_name] = (count - 1, after, needle)
             return after
 
     def record(self, function_name: str, result: InvocationResult) -> None:
@@ -146,7 +154,7 @@ class Functions:
         pool = self._pool(name_or_arn)
         request_id = request_id or str(uuid.uuid4())
         name = pool.spec.function.name
-        crash_after = self.crashes.take(name)
+        crash_after = self.crashes.take(name, payload)
         with self.activity.busy():
             started_at = time.time()
             result = pool.invoke(payload, request_id, crash_after_seconds=crash_after)

@@ -3,9 +3,10 @@
 moto never fails a write, yet S3 does (``500 InternalError``, which the SDKs retry), and
 what the stack does then — the webhook releasing its lease and answering 500 so Replicate
 retries — is only reachable if the emulator can fail one. ``S3_FAULTS.arm(count,
-operations)`` (the emulator's ``POST /_local/faults``) makes the next ``count`` requests of
-those operations answer 500 with S3's ``InternalError`` body, before moto stores
-anything; each one failed is recorded (operation, bucket, key). Off until armed.
+operations, key_contains)`` (the emulator's ``POST /_local/faults``) makes the next
+``count`` requests of those operations (on keys containing ``key_contains``, when given)
+answer 500 with S3's ``InternalError`` body, before moto stores anything; each one
+failed is recorded (operation, bucket, key). Off until armed.
 
 Hooks: ``moto.s3.responses.S3Response.put_object`` and
 ``moto.s3.responses.S3Response.upload_part``.
@@ -42,19 +43,26 @@ class S3Faults:
         self._lock = threading.Lock()
         self._left = 0
         self._operations: frozenset[str] = frozenset()
+        self._key_contains = ""
         self.injected: list[InjectedS3Fault] = []
 
-    def arm(self, count: int, operations: Iterable[str] = OPERATIONS) -> None:
+    def arm(
+        self, count: int, operations: Iterable[str] = OPERATIONS, key_contains: str = ""
+    ) -> None:
         chosen = frozenset(operations)
         unknown = sorted(chosen - set(OPERATIONS))
         if count < 0 or unknown:
             raise ValueError(f"count must be >= 0 and operations among {OPERATIONS}: {unknown}")
         with self._lock:
-            self._left, self._operations = count, chosen
+            self._left, self._operations, self._key_contains = count, chosen, key_contains
 
     def take(self, operation: str, bucket: str, key: str) -> bool:
         with self._lock:
-            if self._left <= 0 or operation not in self._operations:
+            if (
+                self._left <= 0
+                or operation not in self._operations
+                or self._key_contains not in key
+            ):
                 return False
             self._left -= 1
             self.injected.append(InjectedS3Fault(operation, bucket, key))
@@ -70,6 +78,7 @@ class S3Faults:
             return {
                 "armed": self._left,
                 "operations": sorted(self._operations),
+                "key_contains": self._key_contains,
                 "injected": [asdict(fault) for fault in self.injected],
             }
 
