@@ -6,8 +6,8 @@
 
 U users sign up (Cognito), each subscribes over AppSync's real-time WebSocket and creates
 P pictures at once over gql HTTP, all users concurrently. While they run, each fault of
-``FAULTS`` is aimed at a probe picture of its own (created by the probe user, its prompt
-marked, armed where the fault really happens: the Replicate stand-in, the emulator's S3,
+``FAULTS`` is aimed at a probe picture of its own (created by a probe user of its own,
+its prompt marked, armed where the fault really happens: the Replicate stand-in, the emulator's S3,
 the AppSync endpoint, the function runtime), one after the other. The run stops by itself:
 creates end after P per user, the wait for final statuses after ``--duration`` seconds.
 
@@ -33,7 +33,7 @@ import threading
 import time
 from collections import Counter, defaultdict
 from collections.abc import AsyncIterator, Callable, Sequence
-from contextlib import ExitStack, suppress
+from contextlib import AsyncExitStack, ExitStack, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -59,6 +59,13 @@ SWEEP_CLOCK_SCALE = 30.0
 FINAL_WITHIN_SECONDS = DEADLINE_MINUTES * 60 + 60 / SWEEP_CLOCK_SCALE + 15
 PASSWORD = "Soak-passw0rd-long!"  # noqa: S105 - a throw-away local user's password
 MARKER = "[soak-fault]"
+
+
+def marker_of(fault: str) -> str:
+    """What a probe's prompt carries: the stand-in's faults apply to it alone."""
+    return f"[soak-fault:{fault}]"
+
+
 # The functions' boto3 clients try 4 times (3 retries): that many failed PutObjects make
 # one webhook delivery fail.
 S3_FAILURES_PER_DELIVERY = 4
@@ -135,6 +142,7 @@ def soak_stack(work_dir: Path, *, pictures: int, progress: Callable[[str], None]
             "picture_deadline_minutes": DEADLINE_MINUTES,
             "sweep_interval_minutes": SWEEP_INTERVAL_MINUTES,
         },
+        # Until a probe sets its own marker, no prompt carries this one: load is untouched.
         replicate_options={"fault_prompt_marker": MARKER},
         progress=progress,
     )
@@ -179,7 +187,7 @@ class Soak:
         self.client = PictureClient(ClientConfig.from_outputs(stack.client_outputs()))
         self.dynamodb = stack.aws_client("dynamodb")
         self.users: list[UserRun] = []
-        self.probe: UserRun | None = None
+        self.probes: dict[str, UserRun] = {}  # fault → the user its probe pictures are of
         self.fault_log: list[dict[str, Any]] = []
         self.ceiling_bump = 0
         self._run_id = secrets.token_hex(3)
@@ -255,7 +263,7 @@ class Soak:
 
     def _all_final(self) -> bool:
         with self._lock:
-            runs = [*self.users, *([self.probe] if self.probe else [])]
+            runs = self.all_runs()
             return all(p.final_event is not None for r in runs for p in r.pictures.values())
 
     async def _user(self, run: UserRun, index: int, stop: asyncio.Event) -> None:
@@ -273,15 +281,27 @@ class Soak:
         except Exception as error:  # noqa: BLE001 - recorded: the invariants report it
             run.errors.append(f"subscription: {error!r}")
 
-    async def _probe_user(self, run: UserRun, stop: asyncio.Event) -> None:
-        try:
-            async with self.client.subscription(run.user) as events:
-                listener = asyncio.create_task(self._listen(run, events, stop))
-                for fault in self.config.faults:
+    def all_runs(self) -> list[UserRun]:
+        return [*self.users, *self.probes.values()]
+
+    async def _probes(self, stop: asyncio.Event) -> None:
+        """Every probe user subscribed, then the faults injected one after the other."""
+        async with AsyncExitStack() as subscriptions:
+            listeners = []
+            for fault, run in self.probes.items():
+                try:
+                    events = await subscriptions.enter_async_context(
+                        self.client.subscription(run.user)
+                    )
+                except Exception as error:  # noqa: BLE001 - recorded: the invariants report it
+                    run.errors.append(f"probe subscription: {error!r}")
+                    self._log_fault(fault, injected=False, reason="not subscribed")
+                    continue
+                listeners.append(asyncio.create_task(self._listen(run, events, stop)))
+            for fault, run in self.probes.items():
+                if not run.errors:
                     await asyncio.to_thread(self._inject, run, fault)
-                await listener
-        except Exception as error:  # noqa: BLE001 - recorded: the invariants report it
-            run.errors.append(f"probe subscription: {error!r}")
+            await asyncio.gather(*listeners, return_exceptions=True)
 
     # -- faults, each aimed at a probe picture of its own
 
@@ -289,8 +309,8 @@ class Soak:
         with self._lock:
             self.fault_log.append({"fault": fault, **details})
 
-    def _probe_prompt(self, fault: str) -> str:
-        return f"soak {self._run_id} {MARKER} {fault}: a lighthouse in a storm"
+    def _probe_prompt(self, fault: str, n: int = 0) -> str:
+        return f"soak {self._run_id} {marker_of(fault)} {n}: a lighthouse in a storm"
 
     def _wait(self, condition: Callable[[], bool], timeout: float = 20.0) -> bool:
         deadline = time.monotonic() + timeout
@@ -304,10 +324,15 @@ class Soak:
         replicate = self.stack.replicate
         prompt = self._probe_prompt(fault)
         faults_before = len(replicate.faults)
+        # The stand-in's faults apply to this probe's prompts only, so a retry of an
+        # earlier probe never meets the fault armed for the next one.
+        replicate.fault_prompt_marker = marker_of(fault)
         if fault == "quota_burst":
-            self._quota_burst()
+            self._quota_burst(run)
             return
         if fault == "ceiling_burst":
+            # The day's count is raised near the ceiling: only once the load has created.
+            self._wait(self._creates_done, timeout=120)
             self._ceiling_burst(run)
             return
         if fault == "replicate_429":
@@ -329,7 +354,7 @@ class Soak:
             # generate waits 2 s on Replicate's answer and is killed 1 s into it.
             replicate.prediction_delays.append(2.0)
             self.stack.runtime.crashes.arm(
-                self.facts.generate, 1, after_seconds=1.0, payload_contains=MARKER
+                self.facts.generate, 1, after_seconds=1.0, payload_contains=marker_of(fault)
             )
         picture = self._create(run, prompt, fault)
         if picture is None:
@@ -375,14 +400,11 @@ class Soak:
         answer.raise_for_status()
         return dict(answer.json()["s3"])
 
-    def _quota_burst(self) -> None:
-        run = self._sign_up("burst")
-        with self._lock:
-            self.users.append(run)
+    def _quota_burst(self, run: UserRun) -> None:
         attempts = self.facts.quota + BURST_EXCESS
         threads = [
             threading.Thread(
-                target=self._create, args=(run, self._probe_prompt(f"quota burst {n}"))
+                target=self._create, args=(run, self._probe_prompt("quota_burst", n), "quota_burst")
             )
             for n in range(attempts)
         ]
@@ -401,6 +423,12 @@ class Soak:
         day = time.strftime("%Y-%m-%d", time.gmtime())
         return {"id": {"S": f"quota#global#{day}"}}
 
+    def _global_count(self) -> int:
+        item = self.dynamodb.get_item(
+            TableName=self.facts.table, Key=self._global_key(), ConsistentRead=True
+        ).get("Item", {})
+        return int(item.get("count", {}).get("N", "0"))
+
     def _add_to_global_count(self, amount: int) -> int:
         answer = self.dynamodb.update_item(
             TableName=self.facts.table,
@@ -416,7 +444,7 @@ class Soak:
         """The rest of the day's users have nearly used the ceiling (the soak adds their
         count to the global counter, and takes it back afterwards): BURST_EXCESS more
         creates than the ceiling leaves are refused."""
-        count = self._add_to_global_count(0)
+        count = self._global_count()
         leave = 1
         self.ceiling_bump = self.facts.ceiling - count - leave
         self._add_to_global_count(self.ceiling_bump)
@@ -424,7 +452,7 @@ class Soak:
         refusals_before = len(run.refusals)
         try:
             for n in range(leave + BURST_EXCESS):
-                self._create(run, self._probe_prompt(f"ceiling burst {n}"), "ceiling_burst")
+                self._create(run, self._probe_prompt("ceiling_burst", n), "ceiling_burst")
         finally:
             self._add_to_global_count(-self.ceiling_bump)
         self._log_fault(
@@ -442,16 +470,16 @@ class Soak:
             asyncio.create_task(self._user(run, index, stop))
             for index, run in enumerate(self.users)
         ]
-        if self.probe is not None:
-            tasks.append(asyncio.create_task(self._probe_user(self.probe, stop)))
+        if self.probes:
+            tasks.append(asyncio.create_task(self._probes(stop)))
         deadline = self.started + self.config.duration_seconds
         probing_done = False
         while time.monotonic() < deadline:
             await asyncio.sleep(0.5)
-            if self.probe is not None and not probing_done:
+            if self.probes and not probing_done:
                 probing_done = len({f["fault"] for f in self.fault_log}) >= len(self.config.faults)
                 continue
-            for run in self.users + ([self.probe] if self.probe else []):
+            for run in self.all_runs():
                 self._adopt_early_events(run)
             if self._creates_done() and self._all_final():
                 break
@@ -460,16 +488,12 @@ class Soak:
         await asyncio.sleep(2.0)
         stop.set()
         await asyncio.wait(tasks, timeout=30)
-        for run in self.users + ([self.probe] if self.probe else []):
+        for run in self.all_runs():
             self._adopt_early_events(run)
 
     def _creates_done(self) -> bool:
         with self._lock:
-            created = sum(
-                len(r.pictures) + len(r.refusals) + len(r.errors)
-                for r in self.users
-                if not r.user.username.startswith("burst")
-            )
+            created = sum(len(r.pictures) + len(r.refusals) + len(r.errors) for r in self.users)
         regular = self.config.users * self.config.pictures
         return created >= regular
 
@@ -482,11 +506,12 @@ class Soak:
 
     def run(self) -> SoakResult:
         self.users = [self._sign_up(f"user{n}") for n in range(self.config.users)]
-        if self.config.faults:
-            self.probe = self._sign_up("probe")
+        self.probes = {
+            fault: self._sign_up(fault.replace("_", "-")) for fault in self.config.faults
+        }
         invocations_before = len(self.stack.runtime.invocations)
         predictions_before = set(self.stack.replicate.predictions)
-        self.global_before = self._add_to_global_count(0)
+        self.global_before = self._global_count()
         self.started = time.monotonic()
         asyncio.run(self._run())
         self.finished = time.monotonic()
@@ -578,7 +603,7 @@ class SoakResult:
         self.soak = soak
         stack = soak.stack
         self.violations: list[str] = []
-        runs = soak.users + ([soak.probe] if soak.probe else [])
+        runs = soak.all_runs()
         self.pictures = {p.pic_id: p for r in runs for p in r.pictures.values()}
         items = [_plain(item) for item in _scan(soak.dynamodb, soak.facts.table)]
         self.items = {i["id"]: i for i in items if not str(i["id"]).startswith("quota#")}
@@ -678,7 +703,7 @@ class SoakResult:
                     self._fail(f"{pic_id}: the stored object is not the bytes the stand-in served")
 
     def _runs(self) -> list[UserRun]:
-        return self.soak.users + ([self.soak.probe] if self.soak.probe else [])
+        return self.soak.all_runs()
 
     def _check_predictions(self) -> None:
         from local.replicate.standin import pic_id_of_webhook

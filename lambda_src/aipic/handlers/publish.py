@@ -1,12 +1,14 @@
 """publish: push every picture status change to its owner's subscription.
 
 Consumes the table's stream (NEW_AND_OLD_IMAGES) with Powertools' ``BatchProcessor``: a
-record whose publish fails is reported in ``batchItemFailures`` so only it (and the
-records after it in the shard) are retried. Published: a picture whose
-``completionStatus`` changed to PROCESSING, COMPLETED or FAILED. Not published: the
-initial STARTED insert (the creating client has it from the mutation's answer), updates
-that leave the status alone (e.g. webhook attempt counts), removals, and quota counters
-(no ``completionStatus``, no ``owner``).
+record whose publish fails is reported in ``batchItemFailures``, and so is every record
+after it in the batch, unpublished: Lambda retries a stream from the first reported record
+on, so publishing a later one now would send it twice, and before the earlier change of
+the same picture (COMPLETED, then PROCESSING and COMPLETED again on the retry).
+Published: a picture whose ``completionStatus`` changed to PROCESSING, COMPLETED or
+FAILED. Not published: the initial STARTED insert (the creating client has it from the
+mutation's answer), updates that leave the status alone (e.g. webhook attempt counts),
+removals, and quota counters (no ``completionStatus``, no ``owner``).
 """
 
 from __future__ import annotations
@@ -88,6 +90,10 @@ def picture_event(record: DynamoDBRecord) -> dict[str, Any] | None:
     return {name: _plain(new_image[name]) for name in PUBLISHED_FIELDS if name in new_image}
 
 
+class EarlierRecordFailedError(Exception):
+    """Not published: an earlier record of the batch failed, and the retry resends this one."""
+
+
 def publish_record(record: DynamoDBRecord) -> None:
     picture = picture_event(record)
     if picture is None:
@@ -101,6 +107,20 @@ def publish_record(record: DynamoDBRecord) -> None:
 
 @logger.inject_lambda_context(clear_state=True)
 def handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
+    failed = False
+
+    def in_shard_order(record: DynamoDBRecord) -> None:
+        nonlocal failed
+        if failed:
+            raise EarlierRecordFailedError(
+                record.dynamodb.sequence_number if record.dynamodb else ""
+            )
+        try:
+            publish_record(record)
+        except Exception:
+            failed = True
+            raise
+
     return process_partial_response(
-        event=event, record_handler=publish_record, processor=processor, context=context
+        event=event, record_handler=in_shard_order, processor=processor, context=context
     )
