@@ -42,7 +42,7 @@ import requests
 from botocore.client import BaseClient
 
 from local.client import ClientConfig, GraphQLResponseError, PicEvent, PictureClient, SignedInUser
-from local.replicate.standin import render_png
+from local.replicate.standin import pic_id_of_webhook, render_png
 from local.runtime import RuntimeSettings
 from local.stack import REPO_ROOT, LocalStack
 
@@ -69,6 +69,8 @@ def marker_of(fault: str) -> str:
 # The functions' boto3 clients try 4 times (3 retries): that many failed PutObjects make
 # one webhook delivery fail.
 S3_FAILURES_PER_DELIVERY = 4
+# Longer than generate's crash, its 0.2 s asynchronous retry and that retry's run.
+GENERATE_CRASH_WEBHOOK_DELAY_SECONDS = 4.0
 # Over the quota by this many (the per-user burst), over the ceiling by this many.
 BURST_EXCESS = 2
 
@@ -324,6 +326,7 @@ class Soak:
         replicate = self.stack.replicate
         prompt = self._probe_prompt(fault)
         faults_before = len(replicate.faults)
+        webhook_delay = replicate.webhook_delay
         # The stand-in's faults apply to this probe's prompts only, so a retry of an
         # earlier probe never meets the fault armed for the next one.
         replicate.fault_prompt_marker = marker_of(fault)
@@ -351,8 +354,11 @@ class Soak:
         elif fault == "image_cut_mid_stream":
             replicate.cut_image_streams += 1
         elif fault == "generate_crash":
-            # generate waits 2 s on Replicate's answer and is killed 1 s into it.
+            # generate waits 2 s on Replicate's answer and is killed 1 s into it; the
+            # prediction exists, and its webhook comes after Lambda's retry (as a real model
+            # run takes seconds), so only generate's claim stops a second prediction.
             replicate.prediction_delays.append(2.0)
+            replicate.webhook_delay = GENERATE_CRASH_WEBHOOK_DELAY_SECONDS
             self.stack.runtime.crashes.arm(
                 self.facts.generate, 1, after_seconds=1.0, payload_contains=marker_of(fault)
             )
@@ -369,6 +375,9 @@ class Soak:
                 self.facts.webhook, 1, after_seconds=0.02, payload_contains=picture.pic_id
             )
         injected = self._wait(lambda: self._injected(fault, picture.pic_id, faults_before))
+        if fault == "generate_crash":
+            self._wait(lambda: picture.pic_id in self._predicted_pictures(), timeout=10)
+            replicate.webhook_delay = webhook_delay
         self._log_fault(fault, pic_id=picture.pic_id, injected=injected)
 
     def _injected(self, fault: str, pic_id: str, faults_before: int) -> bool:
@@ -381,6 +390,10 @@ class Soak:
             name = self.facts.generate if fault == "generate_crash" else self.facts.webhook
             return any(c.function_name == name for c in self.stack.runtime.crashes.injected)
         return any(f.pic_id == pic_id for f in self.stack.replicate.faults[faults_before:])
+
+    def _predicted_pictures(self) -> set[str | None]:
+        predictions = list(self.stack.replicate.predictions.values())
+        return {pic_id_of_webhook(p.get("webhook")) for p in predictions}
 
     def _faults_url(self) -> str:
         return f"{self.stack.emulator.url}/_local/faults"
@@ -706,8 +719,6 @@ class SoakResult:
         return self.soak.all_runs()
 
     def _check_predictions(self) -> None:
-        from local.replicate.standin import pic_id_of_webhook
-
         per_picture = Counter(
             pic_id_of_webhook(p.get("webhook")) for p in self.predictions.values()
         )
