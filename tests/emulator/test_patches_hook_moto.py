@@ -35,6 +35,11 @@ EXPECTED = {
     "adds moto.cognitoidentity.responses.CognitoIdentityResponse.get_identity_pool_roles",
     "adds moto.cognitoidentity.responses.CognitoIdentityResponse.set_principal_tag_attribute_map",
     "adds moto.cognitoidentity.responses.CognitoIdentityResponse.get_principal_tag_attribute_map",
+    # dynamodb
+    "replaces moto.dynamodb.models.DynamoDBBackend.put_item",
+    "replaces moto.dynamodb.models.DynamoDBBackend.update_item",
+    "replaces moto.dynamodb.models.DynamoDBBackend.delete_item",
+    "replaces moto.dynamodb.models.DynamoDBBackend.transact_write_items",
     # lambda
     "replaces moto.awslambda.models.LambdaFunction.invoke",
     "replaces moto.awslambda.responses.LambdaResponse.invoke",

@@ -4,6 +4,7 @@ service; each module's docstring says what moto lacks and which moto methods it 
 | module | moto lacks |
 | --- | --- |
 | ``appsync`` | data sources, functions, resolvers; AppSync-shaped ids, uris, settings, SDL |
+| ``dynamodb_atomic_writes`` | atomic item writes under concurrent requests (a lock) |
 | ``cognito_identity`` | SetIdentityPoolRoles, SetPrincipalTagAttributeMap (+ Get*) |
 | ``lambda_invocations`` | invoking without Docker: forwards to the function runtime |
 | ``s3_bucket_policy`` | conditions in bucket policies (the TLS-only statement) |
@@ -19,6 +20,7 @@ import threading
 from local.emulator.patches import (
     appsync,
     cognito_identity,
+    dynamodb_atomic_writes,
     lambda_invocations,
     s3_bucket_policy,
     s3_faults,
@@ -40,6 +42,7 @@ def apply_all(*, lambda_runtime_url: str | None, appsync_origin: str | None = No
             return
         appsync.apply(appsync_origin)
         cognito_identity.apply()
+        dynamodb_atomic_writes.apply()
         lambda_invocations.apply(lambda_runtime_url)
         s3_bucket_policy.apply()
         s3_faults.apply()
