@@ -907,7 +907,7 @@ def plot(figures: Sequence[dict[str, Any]], path: Path) -> None:
     draw.line((margin, height - margin, width - 10, height - margin), fill="black")
     draw.line((margin, 10, margin, height - margin), fill="black")
     draw.text((margin, height - margin + 20), "concurrent users", fill="black")
-    draw.text((5, 5), f"create → final event, s (max {top:.1f})", fill="black")
+    draw.text((5, 5), f"createAIPic -> final event, s (max {top:.1f})", fill="black")
 
     def at(index: int, value: float) -> tuple[float, float]:
         x = margin + (width - margin - 20) * (index / max(1, len(xs) - 1))
