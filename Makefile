@@ -84,3 +84,7 @@ bench: venv build ## Benchmarks whose figures the README quotes (paired Lambda-f
 
 clean: ## Remove build outputs and local environments
 	rm -rf dist .build $(VENV) $(CHECKOV_VENV) node_modules .tfcli
+
+.PHONY: soak
+soak: venv node build ## Bounded soak of the local stack with faults: make soak SOAK_ARGS="--users 8 --series 1,8,32"
+	$(PY) -m local.soak $(SOAK_ARGS)

@@ -54,6 +54,7 @@ from local.appsync.execution import (
     ResolverRunner,
 )
 from local.appsync.executor import AuthMode, NodeResolverRuntime
+from local.appsync.faults import FieldFaults
 from local.appsync.realtime import (
     CONNECTION_TIMEOUT_MS,
     KEEP_ALIVE_SECONDS,
@@ -229,6 +230,11 @@ class AppSyncEndpoint:
         self._connections: set[RealtimeConnection] = set()
         self.hub = SubscriptionHub(self.service, self._offload)
         self._started = False
+
+    @property
+    def faults(self) -> FieldFaults:
+        """Injected field failures (``faults.fail("publish", owners={...})``), off by default."""
+        return self.service.faults
 
     # -- addresses
 

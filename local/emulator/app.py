@@ -6,7 +6,11 @@ server with moto's request handler. Requests under ``/_local/`` are the emulator
 
 - ``GET /_local/lambda/invocations``: the invocations moto performed (JSON list);
   ``DELETE`` clears it (see ``patches.lambda_invocations``);
-- ``GET /_local/patches``: what the patches hook (JSON list).
+- ``GET /_local/patches``: what the patches hook (JSON list);
+- ``POST /_local/faults`` with ``{"s3": {"count": N, "operations": ["PutObject",
+  "UploadPart"], "key_contains": "..."}}``: the next N such writes fail with 500
+  InternalError; ``GET`` shows what is armed and what was injected, ``DELETE`` disarms
+  and forgets (see ``patches.s3_faults``).
 
 While moto records requests (``/moto-api/recorder/start-recording`` until
 ``stop-recording``), moto's requests are served one at a time: each is recorded and then
@@ -23,6 +27,7 @@ from typing import Any
 
 from local.emulator import patches
 from local.emulator.patches.lambda_invocations import INVOCATIONS
+from local.emulator.patches.s3_faults import OPERATIONS, S3_FAULTS
 
 LOCAL_PREFIX = "/_local/"
 MOTO_API_PREFIX = "/moto-api/"
@@ -71,7 +76,29 @@ class EmulatorApp:
             return _json(start_response, "200 OK", [])
         if path == "/_local/patches" and method == "GET":
             return _json(start_response, "200 OK", patches.HOOKED)
+        if path == "/_local/faults":
+            return self._faults(environ, start_response, method)
         return _json(start_response, "404 Not Found", {"message": f"no route {method} {path}"})
+
+    @staticmethod
+    def _faults(environ: dict[str, Any], start_response: StartResponse, method: str) -> list[bytes]:
+        if method == "DELETE":
+            S3_FAULTS.clear()
+        elif method == "POST":
+            try:
+                length = int(environ.get("CONTENT_LENGTH") or 0)
+                request = json.loads(environ["wsgi.input"].read(length) or b"{}")
+                s3 = request.get("s3") or {}
+                S3_FAULTS.arm(
+                    int(s3.get("count", 0)),
+                    s3.get("operations", OPERATIONS),
+                    str(s3.get("key_contains", "")),
+                )
+            except (ValueError, TypeError, AttributeError) as error:
+                return _json(start_response, "400 Bad Request", {"message": str(error)})
+        elif method != "GET":
+            return _json(start_response, "405 Method Not Allowed", {"message": method})
+        return _json(start_response, "200 OK", {"s3": S3_FAULTS.state()})
 
 
 def create_app(*, lambda_runtime_url: str | None, appsync_origin: str | None = None) -> EmulatorApp:

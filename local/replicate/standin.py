@@ -51,7 +51,9 @@ from local.net import LocalHttpServer
 MODEL_VERSION = "39ed52f2a78e934b3ba6e2a89f5b1c712de7dfea535525255b1aa35c5565e08b"
 DEFAULT_WEBHOOK_SECRET = "whsec_" + base64.b64encode(b"local-stand-in-signing-key-32byt").decode()
 WEBHOOK_RETRY_DELAYS_SECONDS = (0.1, 0.3, 0.6, 1.0)
-MAX_ANSWER_DELAY_SECONDS = 5.0
+# Above generate's 10 s request timeout, so a delay can make it time out (the soak's
+# "in doubt" fault); stop() cuts a delay short.
+MAX_ANSWER_DELAY_SECONDS = 15.0
 # Replicate sends "logs" (and "output") events at most this often.
 LOGS_INTERVAL_SECONDS = 0.5
 # A Stable Diffusion run: denoising steps when the input names none, model seconds per step.
@@ -192,6 +194,24 @@ class WebhookDelivery:
         return bool(self.status_codes) and 200 <= self.status_codes[-1] < 300
 
 
+@dataclass(frozen=True)
+class InjectedFault:
+    """One fault the stand-in injected: what, for which picture (the ``?id=`` of the
+    prediction's webhook URL) and which prediction (None when none was created)."""
+
+    kind: str  # "prediction_failure:<status>", "prediction_delay", "webhook_dropped", ...
+    pic_id: str | None
+    prediction_id: str | None = None
+
+
+def pic_id_of_webhook(url: object) -> str | None:
+    """The picture id generate puts in the webhook URL (``...?id=<pic id>``)."""
+    if not isinstance(url, str):
+        return None
+    found = parse_qs(urlsplit(url).query).get("id")
+    return found[0] if found else None
+
+
 @dataclass
 class ReceivedRequest:
     method: str
@@ -225,6 +245,17 @@ class ReplicateStandIn(LocalHttpServer):
     ``step_seconds``: model seconds per denoising step (``num_inference_steps`` of the
     input, default 50, make the run); ``time_scale``: real seconds per model second (the
     tests run a 5 s model run in 0.05 s, a demo in real time with 1.0).
+
+    Fault counters (each "the next N", off at 0, settable while serving; every fault
+    injected is appended to ``faults``): ``drop_webhooks`` — predictions whose webhook is
+    never sent (a delivery Replicate lost for good); ``duplicate_webhooks`` — predictions
+    whose ``completed`` webhook is sent twice at once (two messages, racing) and then a
+    stale ``processing`` one (out of order); ``cut_image_streams`` — file responses that
+    announce the whole ``Content-Length``, send half of the body and close the connection
+    (a host failing mid-stream). ``fault_prompt_marker``: when set, every fault option
+    (the counters and the ``*_failures`` / ``prediction_delays`` lists) applies only to
+    predictions whose prompt contains it, so a soak aims each fault at its own picture
+    while other traffic flows untouched.
     """
 
     def __init__(
@@ -252,6 +283,10 @@ class ReplicateStandIn(LocalHttpServer):
         port: int = 0,
         step_seconds: float = DEFAULT_STEP_SECONDS,
         time_scale: float = 0.01,
+        drop_webhooks: int = 0,
+        duplicate_webhooks: int = 0,
+        cut_image_streams: int = 0,
+        fault_prompt_marker: str | None = None,
     ) -> None:
         super().__init__(_ReplicateRequestHandler, port)
         self.webhook_secret = webhook_secret
@@ -277,6 +312,11 @@ class ReplicateStandIn(LocalHttpServer):
         self.webhook_route = webhook_route
         self.step_seconds = step_seconds
         self.time_scale = time_scale
+        self.drop_webhooks = drop_webhooks
+        self.duplicate_webhooks = duplicate_webhooks
+        self.cut_image_streams = cut_image_streams
+        self.fault_prompt_marker = fault_prompt_marker
+        self.faults: list[InjectedFault] = []
         self.requests: list[ReceivedRequest] = []
         self.predictions: dict[str, dict[str, Any]] = {}
         self.deliveries: list[WebhookDelivery] = []
@@ -403,21 +443,47 @@ class ReplicateStandIn(LocalHttpServer):
             "webhook": request.get("webhook"),
             "webhook_events_filter": request.get("webhook_events_filter"),
         }
+        webhook = request.get("webhook")
+        pic_id = pic_id_of_webhook(webhook)
         with self._lock:
             self.predictions[prediction_id] = prediction
-        webhook = request.get("webhook")
-        if webhook:
+            dropped = self._take("drop_webhooks", "webhook_dropped", pic_id, prediction_id)
+            duplicated = self._take(
+                "duplicate_webhooks", "webhook_duplicated", pic_id, prediction_id
+            )
+        if webhook and not dropped:
             events = frozenset(request.get("webhook_events_filter") or ["completed"])
             thread = threading.Thread(
-                target=self._run, args=(prediction_id, webhook, events), daemon=True
+                target=self._run, args=(prediction_id, webhook, events, duplicated), daemon=True
             )
             self._delivery_threads.append(thread)
             thread.start()
         return prediction
 
-    def _run(self, prediction_id: str, url: str, events: frozenset[str]) -> None:
+    def faults_apply(self, prompt: object) -> bool:
+        """Whether the fault options apply to a prediction of this prompt."""
+        marker = self.fault_prompt_marker
+        return marker is None or (isinstance(prompt, str) and marker in prompt)
+
+    def _take(self, counter: str, kind: str, pic_id: str | None, prediction_id: str | None) -> bool:
+        """Spend one of the fault counter ``counter`` (the lock held), recording it."""
+        prompt = self.predictions.get(prediction_id or "", {}).get("input", {}).get("prompt")
+        if not self.faults_apply(prompt):
+            return False
+        left = int(getattr(self, counter))
+        if left <= 0:
+            return False
+        setattr(self, counter, left - 1)
+        self.faults.append(InjectedFault(kind, pic_id, prediction_id))
+        return True
+
+    def _run(
+        self, prediction_id: str, url: str, events: frozenset[str], duplicated: bool = False
+    ) -> None:
         """The prediction's life: start, a logs event per interval while it runs, the
-        outcome; a cancel stops it before the next event. Bounded by the step count."""
+        outcome; a cancel stops it before the next event. Bounded by the step count.
+        ``duplicated``: the outcome is sent twice at once (racing), then a stale
+        ``processing`` event after it (out of order)."""
         time.sleep(self.webhook_delay)
         if self._advance(prediction_id, started_at=_now()) and "start" in events:
             self._deliver(prediction_id, url, "start", self._snapshot(prediction_id))
@@ -431,8 +497,25 @@ class ReplicateStandIn(LocalHttpServer):
                 break  # canceled meanwhile
             if "logs" in events:
                 self._deliver(prediction_id, url, "logs", self._snapshot(prediction_id))
-        if "completed" in events:
-            self._deliver(prediction_id, url, "completed", self.final_prediction(prediction_id))
+        if "completed" not in events:
+            return
+        final = self.final_prediction(prediction_id)
+        if not duplicated:
+            self._deliver(prediction_id, url, "completed", final)
+            return
+        racing = [
+            threading.Thread(
+                target=self._deliver, args=(prediction_id, url, "completed", final), daemon=True
+            )
+            for _ in range(2)
+        ]
+        for thread in racing:
+            thread.start()
+        for thread in racing:
+            thread.join(timeout=60)
+        time.sleep(1.0)
+        stale = {**final, "status": "processing", "logs": "50%|█████     | 25/50"}
+        self._deliver(prediction_id, url, "logs", stale)
 
     def _advance(self, prediction_id: str, **changes: str) -> bool:
         """Apply ``changes`` unless the prediction was canceled; False if it was."""
@@ -487,9 +570,22 @@ class ReplicateStandIn(LocalHttpServer):
         with self._lock:
             return failures.pop(0) if failures else None
 
-    def _delay_answer(self) -> None:
+    def _record_fault(
+        self, kind: str, pic_id: str | None, prediction_id: str | None = None
+    ) -> None:
         with self._lock:
-            delay = self.prediction_delays.pop(0) if self.prediction_delays else 0.0
+            self.faults.append(InjectedFault(kind, pic_id, prediction_id))
+
+    def _delay_answer(self, prediction: dict[str, Any]) -> None:
+        with self._lock:
+            delay = (
+                self.prediction_delays.pop(0)
+                if self.prediction_delays and self.faults_apply(prediction["input"].get("prompt"))
+                else 0.0
+            )
+            if delay:
+                pic_id = pic_id_of_webhook(prediction.get("webhook"))
+                self.faults.append(InjectedFault("prediction_delay", pic_id, prediction["id"]))
         self._stopping.wait(min(delay, MAX_ANSWER_DELAY_SECONDS))
 
     def _drip(self, write: Callable[[bytes], object], data: bytes, interval: float) -> None:
@@ -503,6 +599,23 @@ class ReplicateStandIn(LocalHttpServer):
 
 def _now() -> str:
     return datetime.now(UTC).isoformat().replace("+00:00", "Z")
+
+
+def _request_of(body: bytes) -> dict[str, Any]:
+    try:
+        request = json.loads(body)
+    except ValueError:
+        return {}
+    return request if isinstance(request, dict) else {}
+
+
+def _pic_id_of_request(body: bytes) -> str | None:
+    return pic_id_of_webhook(_request_of(body).get("webhook"))
+
+
+def _prompt_of_request(body: bytes) -> object:
+    model_input = _request_of(body).get("input")
+    return model_input.get("prompt") if isinstance(model_input, dict) else None
 
 
 class _ReplicateRequestHandler(BaseHTTPRequestHandler):
@@ -544,8 +657,13 @@ class _ReplicateRequestHandler(BaseHTTPRequestHandler):
         if path != "/v1/predictions" and official_model is None:
             self._send_json(404, {"detail": "Not found."})
             return
-        failure = standin._next_failure(standin.prediction_failures)
+        failure = (
+            standin._next_failure(standin.prediction_failures)
+            if standin.faults_apply(_prompt_of_request(body))
+            else None
+        )
         if failure is not None:
+            standin._record_fault(f"prediction_failure:{failure}", _pic_id_of_request(body))
             extra = (
                 {"Retry-After": standin.retry_after}
                 if failure == 429 and standin.retry_after
@@ -569,7 +687,7 @@ class _ReplicateRequestHandler(BaseHTTPRequestHandler):
             )
             return
         prediction = standin._create_prediction(request, official_model)
-        standin._delay_answer()
+        standin._delay_answer(prediction)
         try:
             self._send_json(201, prediction)
         except (BrokenPipeError, ConnectionResetError):
@@ -616,9 +734,18 @@ class _ReplicateRequestHandler(BaseHTTPRequestHandler):
         if not path.startswith("/files/") or prediction_id not in standin.predictions:
             self._send_json(404, {"detail": "Not found."})
             return
-        failure = standin._next_failure(standin.image_failures)
+        prompt = standin.predictions[prediction_id]["input"].get("prompt")
+        failure = (
+            standin._next_failure(standin.image_failures) if standin.faults_apply(prompt) else None
+        )
         if failure is not None:
             self._send_json(failure, {"detail": "file host failure"})
+            return
+        with standin._lock:
+            pic_id = pic_id_of_webhook(standin.predictions[prediction_id].get("webhook"))
+            cut = standin._take("cut_image_streams", "image_stream_cut", pic_id, prediction_id)
+        if cut:
+            self._send_cut_png(prediction_id)
             return
         if standin.redirect_image_to:
             self.send_response(302)
@@ -649,6 +776,19 @@ class _ReplicateRequestHandler(BaseHTTPRequestHandler):
                 self.wfile.write(chunk)
         except (BrokenPipeError, ConnectionResetError):
             return  # the client stopped reading (e.g. over the byte cap)
+
+    def _send_cut_png(self, prediction_id: str) -> None:
+        """The whole length announced, half the body sent, the connection closed."""
+        png = render_png(str(self.standin.predictions[prediction_id]["input"].get("prompt", "")))
+        self.send_response(200)
+        self.send_header("Content-Type", self.standin.content_type)
+        self.send_header("Content-Length", str(len(png)))
+        self.end_headers()
+        self.close_connection = True
+        try:
+            self._write_now(png[: len(png) // 2])
+        except (BrokenPipeError, ConnectionResetError):
+            return
 
     def _send_dripping_png(self, prediction_id: str, interval: float) -> None:
         standin = self.standin

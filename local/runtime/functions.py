@@ -11,6 +11,7 @@ import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 
 from local.runtime.config import FunctionConfig
 from local.runtime.invocations import InvocationLog, InvocationResult
@@ -62,11 +63,60 @@ def function_name_of(name_or_arn: str) -> str:
     return parts[0]
 
 
+@dataclass(frozen=True)
+class InjectedCrash:
+    """A crash the runtime injected: the invocation, and whether the worker died before the
+    handler answered (False: the handler was quicker than ``after_seconds``)."""
+
+    function_name: str
+    request_id: str
+    crashed: bool
+
+
+class CrashPlan:
+    """Faults for a soak: the next ``count`` invocations of a function (whose event
+    contains ``payload_contains``, when given) have their worker killed ``after_seconds``
+    into the invocation. Off until ``arm()``."""
+
+    def __init__(self) -> None:
+        self._armed: dict[str, tuple[int, float, bytes]] = {}
+        self._lock = threading.Lock()
+        self.injected: list[InjectedCrash] = []
+
+    def arm(
+        self,
+        function_name: str,
+        count: int = 1,
+        after_seconds: float = 0.05,
+        *,
+        payload_contains: str = "",
+    ) -> None:
+        if count < 0 or after_seconds < 0:
+            raise ValueError("count and after_seconds must not be negative")
+        with self._lock:
+            self._armed[function_name] = (count, after_seconds, payload_contains.encode())
+
+    def take(self, function_name: str, payload: bytes) -> float | None:
+        """Seconds after which to kill this invocation's worker, or None."""
+        with self._lock:
+            count, after, needle = self._armed.get(function_name, (0, 0.0, b""))
+            if count <= 0 or needle not in payload:
+                return None
+            self._armed[function_name] = (count - 1, after, needle)
+            return after
+
+    def record(self, function_name: str, result: InvocationResult) -> None:
+        crashed = result.error_type == "Runtime.ExitError"
+        with self._lock:
+            self.injected.append(InjectedCrash(function_name, result.request_id, crashed))
+
+
 class Functions:
     def __init__(self, log: InvocationLog, activity: Activity) -> None:
         self._pools: dict[str, FunctionPool] = {}
         self._log = log
         self.activity = activity
+        self.crashes = CrashPlan()
         self._lock = threading.Lock()
 
     def replace(self, pools: dict[str, FunctionPool]) -> None:
@@ -103,10 +153,14 @@ class Functions:
         """Run the function once, synchronously; TooManyRequestsError when no worker frees up."""
         pool = self._pool(name_or_arn)
         request_id = request_id or str(uuid.uuid4())
+        name = pool.spec.function.name
+        crash_after = self.crashes.take(name, payload)
         with self.activity.busy():
             started_at = time.time()
-            result = pool.invoke(payload, request_id)
-            self._log.record(pool.spec.function.name, trigger, result, started_at, attempt)
+            result = pool.invoke(payload, request_id, crash_after_seconds=crash_after)
+            if crash_after is not None:
+                self.crashes.record(name, result)
+            self._log.record(name, trigger, result, started_at, attempt)
         return result
 
     def close(self) -> None:

@@ -23,7 +23,7 @@ from local.runtime.artifacts import ArtifactStore, StaleArtifactError
 from local.runtime.async_invoke import AsyncInvoker
 from local.runtime.config import AwsClients, FunctionConfig, StackConfig, read_stack
 from local.runtime.destinations import DestinationSender
-from local.runtime.functions import Activity, Functions
+from local.runtime.functions import Activity, CrashPlan, Functions
 from local.runtime.invocations import InvocationLog, InvocationResult
 from local.runtime.invoke_server import InvokeServer
 from local.runtime.sandbox import build_sdk_dir
@@ -251,6 +251,12 @@ class FunctionRuntime:
         if rule_name is not None and not rules:
             raise LookupError(f"no enabled scheduled rule named {rule_name!r}")
         return self._scheduler.fire(rules)
+
+    @property
+    def crashes(self) -> CrashPlan:
+        """Injected crashes: ``runtime.crashes.arm("fn", count=1, after_seconds=0.05)`` kills
+        the worker of fn's next invocation 50 ms in; ``crashes.injected`` lists them."""
+        return self._functions.crashes
 
     @property
     def poller_errors(self) -> dict[str, BaseException]:

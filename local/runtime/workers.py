@@ -120,7 +120,12 @@ class Worker:
             log.seek(max(start, log.seek(0, os.SEEK_END) - _LOG_TAIL_BYTES))
             return log.read().decode(errors="replace")
 
-    def invoke(self, request_id: str, payload: bytes) -> InvocationResult:
+    def invoke(
+        self, request_id: str, payload: bytes, *, crash_after_seconds: float | None = None
+    ) -> InvocationResult:
+        """Run one invocation. ``crash_after_seconds`` (a fault the soak injects) kills the
+        worker that long after the handler got the event: ``Runtime.ExitError``, as when a
+        Lambda execution environment dies mid-invocation."""
         timeout = float(self.spec.function.timeout_seconds)
         started = self.log_path.stat().st_size
         request = {
@@ -142,7 +147,18 @@ class Worker:
                 self._initialised = True
                 request["deadline"] = time.time() + timeout
             os.write(self._request_write, (json.dumps(request) + "\n").encode())
-            line = self._read_line(time.monotonic() + timeout)
+            crash = (
+                None
+                if crash_after_seconds is None
+                else threading.Timer(crash_after_seconds, self.process.kill)
+            )
+            if crash is not None:
+                crash.start()
+            try:
+                line = self._read_line(time.monotonic() + timeout)
+            finally:
+                if crash is not None:
+                    crash.cancel()
         except (EOFError, BrokenPipeError):
             self.kill()
             status = self.process.returncode
@@ -238,11 +254,17 @@ class FunctionPool:
                 self._count -= 1
             self._condition.notify()
 
-    def invoke(self, payload: bytes, request_id: str | None = None) -> InvocationResult:
+    def invoke(
+        self,
+        payload: bytes,
+        request_id: str | None = None,
+        *,
+        crash_after_seconds: float | None = None,
+    ) -> InvocationResult:
         request_id = request_id or str(uuid.uuid4())
         worker = self._acquire()
         try:
-            return worker.invoke(request_id, payload)
+            return worker.invoke(request_id, payload, crash_after_seconds=crash_after_seconds)
         finally:
             self._release(worker)
 

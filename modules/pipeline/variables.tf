@@ -296,10 +296,13 @@ variable "picture_deadline_minutes" {
   default     = 30
 
   validation {
-    # Above generate's worst case (timeout and two asynchronous retries, a few
-    # minutes); at most an hour, after which Replicate deletes the output anyway.
-    condition     = var.picture_deadline_minutes >= 10 && var.picture_deadline_minutes <= 60 && floor(var.picture_deadline_minutes) == var.picture_deadline_minutes
-    error_message = "picture_deadline_minutes must be a whole number from 10 to 60."
+    # Above generate's worst case: on AWS its timeout and two asynchronous retries
+    # (about 1 and 2 minutes apart), so dev and prod keep 30; the local stack scales
+    # those retries to fractions of a second (local/runtime), leaving generate's own
+    # 4 x 10 s attempts, hence 2 there. At most an hour, after which Replicate deletes
+    # the output anyway.
+    condition     = var.picture_deadline_minutes >= 2 && var.picture_deadline_minutes <= 60 && floor(var.picture_deadline_minutes) == var.picture_deadline_minutes
+    error_message = "picture_deadline_minutes must be a whole number from 2 to 60."
   }
 }
 

@@ -35,6 +35,11 @@ EXPECTED = {
     "adds moto.cognitoidentity.responses.CognitoIdentityResponse.get_identity_pool_roles",
     "adds moto.cognitoidentity.responses.CognitoIdentityResponse.set_principal_tag_attribute_map",
     "adds moto.cognitoidentity.responses.CognitoIdentityResponse.get_principal_tag_attribute_map",
+    # dynamodb
+    "replaces moto.dynamodb.models.DynamoDBBackend.put_item",
+    "replaces moto.dynamodb.models.DynamoDBBackend.update_item",
+    "replaces moto.dynamodb.models.DynamoDBBackend.delete_item",
+    "replaces moto.dynamodb.models.DynamoDBBackend.transact_write_items",
     # lambda
     "replaces moto.awslambda.models.LambdaFunction.invoke",
     "replaces moto.awslambda.responses.LambdaResponse.invoke",
@@ -43,6 +48,8 @@ EXPECTED = {
     "replaces moto.s3.models.FakeBucket.get_permission",
     # replay
     "replaces moto.dynamodb.models.table.Table.set_stream_specification",
+    "replaces moto.s3.responses.S3Response.put_object",
+    "replaces moto.s3.responses.S3Response.upload_part",
 }
 
 

@@ -159,7 +159,7 @@ def test_deleted_picture_is_published_with_deleted_at(
     assert published.pic == published.data
 
 
-def test_only_the_record_appsync_fails_is_reported(
+def test_a_failed_record_and_the_ones_after_it_are_retried_unpublished(
     aws: AwsAccount, appsync: AppSyncStandIn
 ) -> None:
     event = failed_pictures_event(aws, "pic-a", "pic-b", "pic-c")
@@ -167,9 +167,15 @@ def test_only_the_record_appsync_fails_is_reported(
 
     result = run_publish(event)
 
-    failed_sequence = event["Records"][1]["dynamodb"]["SequenceNumber"]
-    assert result == {"batchItemFailures": [{"itemIdentifier": failed_sequence}]}
-    assert [e.data["id"] for e in appsync.events] == ["pic-a", "pic-c"]
+    # Lambda retries from pic-b on: pic-c published now would reach its owner twice.
+    sequences = [record["dynamodb"]["SequenceNumber"] for record in event["Records"]]
+    assert result == {"batchItemFailures": [{"itemIdentifier": s} for s in sequences[1:]]}
+    assert [e.data["id"] for e in appsync.events] == ["pic-a"]
+
+    appsync.fail_for_pic_ids = set()
+    retry = {"Records": event["Records"][1:]}
+    assert run_publish(retry) == {"batchItemFailures": []}
+    assert [e.data["id"] for e in appsync.events] == ["pic-a", "pic-b", "pic-c"]
 
 
 def test_graphql_errors_fail_the_record(aws: AwsAccount, appsync: AppSyncStandIn) -> None:

@@ -1,8 +1,11 @@
 """publish: push every picture change its owner needs to see to their subscriptions.
 
 Consumes the table's stream (NEW_AND_OLD_IMAGES) with Powertools' ``BatchProcessor``: a
-record whose publish fails is reported in ``batchItemFailures`` so only it (and the
-records after it in the shard) are retried. Published, each as one request carrying the
+record whose publish fails is reported in ``batchItemFailures``, and so is every record
+after it in the batch, unpublished: Lambda retries a stream from the first reported record
+on, so publishing a later one now would send it twice, and before the earlier change of
+the same picture (COMPLETED, then PROCESSING and COMPLETED again on the retry).
+Published, each as one request carrying the
 ``publish`` (``subscribe``, AWSJSON) and ``publishAIPic`` (``onAIPicChange``, typed)
 mutations: a picture whose ``completionStatus`` changed to PROCESSING, COMPLETED, FAILED
 or CANCELED; a PROCESSING picture whose ``progress`` rose (stored in 10-point steps, so
@@ -112,6 +115,10 @@ def picture_event(record: DynamoDBRecord) -> dict[str, Any] | None:
     return _published(new_image)
 
 
+class EarlierRecordFailedError(Exception):
+    """Not published: an earlier record of the batch failed, and the retry resends this one."""
+
+
 def publish_record(record: DynamoDBRecord) -> None:
     picture = picture_event(record)
     if picture is None:
@@ -130,6 +137,20 @@ def publish_record(record: DynamoDBRecord) -> None:
 
 @logger.inject_lambda_context(clear_state=True)
 def handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
+    failed = False
+
+    def in_shard_order(record: DynamoDBRecord) -> None:
+        nonlocal failed
+        if failed:
+            raise EarlierRecordFailedError(
+                record.dynamodb.sequence_number if record.dynamodb else ""
+            )
+        try:
+            publish_record(record)
+        except Exception:
+            failed = True
+            raise
+
     return process_partial_response(
-        event=event, record_handler=publish_record, processor=processor, context=context
+        event=event, record_handler=in_shard_order, processor=processor, context=context
     )

@@ -4,10 +4,12 @@ service; each module's docstring says what moto lacks and which moto methods it 
 | module | moto lacks |
 | --- | --- |
 | ``appsync`` | data sources, functions, resolvers; AppSync-shaped ids, uris, settings, SDL |
+| ``dynamodb_atomic_writes`` | atomic item writes under concurrent requests (a lock) |
 | ``cognito_identity`` | SetIdentityPoolRoles, SetPrincipalTagAttributeMap (+ Get*) |
 | ``lambda_invocations`` | invoking without Docker: forwards to the function runtime |
 | ``s3_bucket_policy`` | conditions in bucket policies (the TLS-only statement) |
 | ``replay`` | replayable ids: the DynamoDB stream label from the seeded random, not the clock |
+| ``s3_faults`` | failing a write on request (PutObject, UploadPart: 500 InternalError) |
 
 Never edits moto's installed files: the patches replace or add attributes in this process.
 """
@@ -19,9 +21,11 @@ import threading
 from local.emulator.patches import (
     appsync,
     cognito_identity,
+    dynamodb_atomic_writes,
     lambda_invocations,
     replay,
     s3_bucket_policy,
+    s3_faults,
 )
 from local.emulator.patches._hooks import HOOKED, MotoChangedError
 
@@ -40,7 +44,9 @@ def apply_all(*, lambda_runtime_url: str | None, appsync_origin: str | None = No
             return
         appsync.apply(appsync_origin)
         cognito_identity.apply()
+        dynamodb_atomic_writes.apply()
         lambda_invocations.apply(lambda_runtime_url)
         s3_bucket_policy.apply()
         replay.apply()
+        s3_faults.apply()
         _applied["lambda_runtime_url"] = lambda_runtime_url

@@ -258,10 +258,10 @@ run "rejects_graphql_url_without_path" {
   expect_failures = [var.graphql_url]
 }
 
-run "rejects_a_deadline_shorter_than_generates_retries" {
+run "rejects_a_deadline_shorter_than_generates_attempts" {
   command = plan
   variables {
-    picture_deadline_minutes = 5
+    picture_deadline_minutes = 1
   }
   expect_failures = [var.picture_deadline_minutes]
 }

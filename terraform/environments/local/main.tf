@@ -33,6 +33,10 @@ module "stack" {
   # Users sign in without a TOTP app locally (the demo and the tests script them).
   mfa_configuration = "OPTIONAL"
   replicate_model   = var.replicate_model
+  # Lambda's asynchronous retries are scaled to fractions of a second locally
+  # (local/runtime), so a lost webhook can fail within minutes, not half an hour.
+  picture_deadline_minutes = var.picture_deadline_minutes
+  sweep_interval_minutes   = var.sweep_interval_minutes
 
   # The local Replicate stand-in (local/replicate) instead of api.replicate.com:
   # plain http on loopback, its pictures served from the same host.

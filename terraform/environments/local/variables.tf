@@ -53,3 +53,15 @@ variable "daily_picture_ceiling" {
   type        = number
   default     = 100
 }
+
+variable "picture_deadline_minutes" {
+  description = "Minutes after creation by which every picture is COMPLETED or FAILED (the sweeper fails the overdue ones; modules/pipeline validates 2-60). Short locally, where asynchronous retries take fractions of a second."
+  type        = number
+  default     = 2
+}
+
+variable "sweep_interval_minutes" {
+  description = "Minutes between two sweeps (shorter than picture_deadline_minutes). The function runtime fires the rule on a scaled clock (RuntimeSettings.schedule_clock_scale) or on fire_schedules()."
+  type        = number
+  default     = 1
+}
