@@ -36,6 +36,13 @@ INTEGRATION = (
     "test_build.py",  # builds the Lambda artifacts
     "test_demo.py",
     "test_pipeline_end_to_end.py",
+    "test_up.py",  # make up as a subprocess: a whole local stack
+    "test_stack_cache.py",  # the recorded apply and its replay
+    "test_soak.py",  # the short soak through the whole local stack
+    "test_fault_knobs.py",  # the fault knobs, against servers
+    "test_get_token.py",  # SRP sign-in against moto's Cognito
+    "test_cost_per_picture.py",  # whole pictures through the handlers with the stand-in
+    "resolvers/test_cancel_delete_moto.py",  # resolvers under Node against moto
 )
 
 
