@@ -114,6 +114,11 @@ async def _follow(
         picture.received.append(event.pic)
         if event.pic.get("id") != picture.pic_id:
             continue
+        step = event.pic.get("progress")
+        if picture.statuses and picture.statuses[-1] == event.status:
+            # A progress step of a PROCESSING picture: the status did not change.
+            progress.step(f"{picture.label}'s subscription: {event.status} {step}%")
+            continue
         picture.statuses.append(event.status)
         reason = event.pic.get("failureReason")
         picture.failure_reason = reason or picture.failure_reason
