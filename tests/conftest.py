@@ -121,6 +121,16 @@ def handler_environment() -> dict[str, str]:
     }
 
 
+@pytest.fixture(scope="session", autouse=True)
+def atomic_dynamodb_writes() -> None:
+    """In-process moto applies conditional writes without a lock, so two threads can both
+    pass one condition; DynamoDB never lets them. The emulator's patch makes them atomic
+    here too, so the concurrency tests judge the handlers, not moto."""
+    from local.emulator.patches import dynamodb_atomic_writes
+
+    dynamodb_atomic_writes.apply()
+
+
 @pytest.fixture
 def aws_credentials(monkeypatch: pytest.MonkeyPatch) -> None:
     """Fake credentials and region; never a real account or endpoint."""

@@ -96,7 +96,7 @@ def test_an_official_model_is_created_through_its_models_endpoint(
     assert request.json() == {
         "input": {"prompt": "a lighthouse at dawn"},
         "webhook": f"{PUBLIC_WEBHOOK_URL}?id={PIC_ID}",
-        "webhook_events_filter": ["completed"],
+        "webhook_events_filter": ["start", "logs", "completed"],
     }
     (prediction,) = replicate.predictions.values()
     assert prediction["model"] == "stability-ai/stable-diffusion-3.5-large"
