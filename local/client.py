@@ -235,9 +235,12 @@ class PictureClient:
     # ------------------------------------------------------------------ real-time
 
     @contextlib.asynccontextmanager
-    async def subscription(self, user: SignedInUser) -> AsyncIterator[AsyncIterator[PicEvent]]:
+    async def subscription(
+        self, user: SignedInUser, *, progress_steps: bool = False
+    ) -> AsyncIterator[AsyncIterator[PicEvent]]:
         """Subscribed (AppSync's ``start_ack`` received) when the block starts; yields the
-        events as they arrive, and raises what ended the subscription."""
+        events as they arrive, and raises what ended the subscription. A progress step
+        repeats its picture's status; it is yielded only with ``progress_steps``."""
         transport = _StartAckTransport(
             url=self.config.realtime_url,
             auth=AppSyncJWTAuthentication(host=self.config.graphql_host, jwt=user.id_token),
@@ -245,10 +248,17 @@ class PictureClient:
         async with Client(transport=transport, fetch_schema_from_transport=False) as session:
             events: asyncio.Queue[PicEvent] = asyncio.Queue()
 
+            last_status: dict[str, str] = {}
+
             async def listen() -> None:
                 async for result in session.subscribe(GraphQLRequest(SUBSCRIBE)):
                     payload = result["subscribe"]
-                    await events.put(PicEvent(payload["owner"], json.loads(payload["data"])))
+                    event = PicEvent(payload["owner"], json.loads(payload["data"]))
+                    pic_id = str(event.pic.get("id"))
+                    if not progress_steps and last_status.get(pic_id) == event.status:
+                        continue
+                    last_status[pic_id] = event.status
+                    await events.put(event)
 
             listener = asyncio.create_task(listen())
             acknowledged = asyncio.ensure_future(transport.start_acknowledged.wait())

@@ -111,13 +111,17 @@ async def _follow(
             picture.misrouted.append({"owner": event.owner, **event.pic})
             progress.step(f"{picture.label}'s subscription got someone else's event: {event.pic}")
             continue
-        picture.received.append(event.pic)
-        if event.pic.get("id") != picture.pic_id:
-            continue
         step = event.pic.get("progress")
-        if picture.statuses and picture.statuses[-1] == event.status:
+        if (
+            event.pic.get("id") == picture.pic_id
+            and picture.statuses
+            and picture.statuses[-1] == event.status
+        ):
             # A progress step of a PROCESSING picture: the status did not change.
             progress.step(f"{picture.label}'s subscription: {event.status} {step}%")
+            continue
+        picture.received.append(event.pic)
+        if event.pic.get("id") != picture.pic_id:
             continue
         picture.statuses.append(event.status)
         reason = event.pic.get("failureReason")
@@ -140,7 +144,9 @@ async def _run_pictures(
 ) -> None:
     async with contextlib.AsyncExitStack() as subscriptions:
         streams = [
-            await subscriptions.enter_async_context(client.subscription(picture.user))
+            await subscriptions.enter_async_context(
+                client.subscription(picture.user, progress_steps=True)
+            )
             for picture in pictures
         ]
         progress.step(

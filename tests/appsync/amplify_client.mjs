@@ -39,6 +39,7 @@ emit({ event: 'signed-in', isSignedIn: signedIn.isSignedIn });
 
 const client = generateClient();
 let received = 0;
+let lastStatus = null;
 const connected = new Promise((resolve) => {
     Hub.listen('api', ({ payload }) => {
         if (payload.event === CONNECTION_STATE_CHANGE && payload.data.connectionState === ConnectionState.Connected) {
@@ -50,6 +51,12 @@ const subscription = client
     .graphql({ query: 'subscription OnPic { subscribe { owner data } }' })
     .subscribe({
         next: ({ data }) => {
+            // A progress step repeats its picture's status: report status changes only.
+            const status = JSON.parse(data.subscribe.data).completionStatus;
+            if (status === lastStatus) {
+                return;
+            }
+            lastStatus = status;
             emit({ event: 'data', value: data.subscribe });
             received += 1;
             if (received === options.expectedEvents) {

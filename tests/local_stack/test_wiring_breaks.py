@@ -103,8 +103,8 @@ STREAM_FILTER = Break(
     f"{PIPELINE}.aws_lambda_event_source_mapping.publish",
     lambda tree: tree.edit(
         "modules/pipeline/triggers.tf",
-        'completionStatus = { S = ["PROCESSING", "COMPLETED", "FAILED"] }',
-        'completionStatus = { S = ["PROCESSING", "FAILED"] }',
+        'NewImage = { completionStatus = { S = ["COMPLETED", "FAILED", "CANCELED"] } }',
+        'NewImage = { completionStatus = { S = ["FAILED", "CANCELED"] } }',
     ),
 )
 
