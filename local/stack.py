@@ -77,6 +77,11 @@ CLIENT_ACCESS_KEY_ID = "AKIALOCALCLIENT00000"
 CLIENT_SECRET_ACCESS_KEY = "local-client-fake-secret"  # noqa: S105 - fake, for moto
 
 
+# By default the stand-in's model logs no progress bar, so a picture's events are its
+# status changes only; replicate_options={"progress_bar": True} adds the progress steps.
+REPLICATE_DEFAULTS: Mapping[str, Any] = {"progress_bar": False}
+
+
 class LocalStackError(RuntimeError):
     """The stack could not be started; ``str()`` says which step and why."""
 
@@ -96,6 +101,7 @@ class LocalStack:
     apply_cache: ApplyCache | None = None
     runtime_settings: RuntimeSettings = field(default_factory=RuntimeSettings)
     terraform_variables: Mapping[str, object] = field(default_factory=dict)
+    # The stand-in's knobs, over REPLICATE_DEFAULTS.
     replicate_options: Mapping[str, Any] = field(default_factory=dict)
     # When set, the AppSync endpoint also serves https/wss (endpoint.tls_url) with a
     # self-signed certificate written here (appsync_certificate): aws-amplify needs wss.
@@ -226,7 +232,7 @@ class LocalStack:
                     expected_token=token,
                     webhook_route=self._route_webhook,
                     port=self.replicate_port or 0,
-                    **self.replicate_options,
+                    **{**REPLICATE_DEFAULTS, **self.replicate_options},
                 )
             )
 

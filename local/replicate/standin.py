@@ -283,6 +283,7 @@ class ReplicateStandIn(LocalHttpServer):
         port: int = 0,
         step_seconds: float = DEFAULT_STEP_SECONDS,
         time_scale: float = 0.01,
+        progress_bar: bool = True,
         drop_webhooks: int = 0,
         duplicate_webhooks: int = 0,
         cut_image_streams: int = 0,
@@ -312,6 +313,8 @@ class ReplicateStandIn(LocalHttpServer):
         self.webhook_route = webhook_route
         self.step_seconds = step_seconds
         self.time_scale = time_scale
+        # False: the model logs no tqdm bar (its logs events carry no progress).
+        self.progress_bar = progress_bar
         self.drop_webhooks = drop_webhooks
         self.duplicate_webhooks = duplicate_webhooks
         self.cut_image_streams = cut_image_streams
@@ -492,7 +495,7 @@ class ReplicateStandIn(LocalHttpServer):
             if self._stopping.wait((at - elapsed) * self.time_scale):
                 return
             elapsed = at
-            logs = run_logs(done, steps, self.step_seconds)
+            logs = run_logs(done, steps, self.step_seconds) if self.progress_bar else SEED_LOG_LINE
             if not self._advance(prediction_id, status="processing", logs=logs):
                 break  # canceled meanwhile
             if "logs" in events:
