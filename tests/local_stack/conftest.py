@@ -106,10 +106,13 @@ def function_for(stack: LocalStack, handler_module: str) -> FunctionConfig:
 
 
 def table_name(stack: LocalStack) -> str:
-    """The pics table: the one whose stream the (only) stream mapping reads."""
-    (mapping,) = stack.runtime.config.stream_mappings
+    """The pics table: the one whose stream every stream mapping (publish, cleanup) reads."""
     # arn:aws:dynamodb:<region>:<account>:table/<name>/stream/<label>
-    return mapping.event_source_arn.split(":table/", 1)[1].split("/", 1)[0]
+    (name,) = {
+        mapping.event_source_arn.split(":table/", 1)[1].split("/", 1)[0]
+        for mapping in stack.runtime.config.stream_mappings
+    }
+    return name
 
 
 def item(stack: LocalStack, pic_id: str) -> dict[str, Any] | None:
