@@ -47,6 +47,7 @@ LIST = (
     f"$nextToken) {{ items {{ {PIC_FIELDS} }} nextToken }} }}"
 )
 SUBSCRIBE = "subscription Subscribe { subscribe { owner data } }"
+ON_CHANGE = f"subscription OnChange {{ onAIPicChange {{ {PIC_FIELDS} }} }}"
 FINAL_STATUSES = frozenset({"COMPLETED", "FAILED", "CANCELED"})
 # The emulator's operator credentials (moto accepts any; never real ones).
 LOCAL_OPERATOR_KEY_ID = "AKIALOCALOPERATOR000"
@@ -107,7 +108,7 @@ class SignedInUser:
 
 @dataclass(frozen=True)
 class PicEvent:
-    """One ``subscribe`` event: the owner and the picture as the publish mutation sent it."""
+    """One subscription event: the owner and the picture as the publish mutation sent it."""
 
     owner: str
     pic: dict[str, Any]
@@ -236,11 +237,13 @@ class PictureClient:
 
     @contextlib.asynccontextmanager
     async def subscription(
-        self, user: SignedInUser, *, progress_steps: bool = False
+        self, user: SignedInUser, *, progress_steps: bool = False, typed: bool = False
     ) -> AsyncIterator[AsyncIterator[PicEvent]]:
         """Subscribed (AppSync's ``start_ack`` received) when the block starts; yields the
         events as they arrive, and raises what ended the subscription. A progress step
-        repeats its picture's status; it is yielded only with ``progress_steps``."""
+        repeats its picture's status; it is yielded only with ``progress_steps`` (a
+        deletion is always yielded). ``typed``: ``onAIPicChange`` (the picture as
+        ``AIPic``) instead of ``subscribe`` (``PicEvent`` with the picture as AWSJSON)."""
         transport = _StartAckTransport(
             url=self.config.realtime_url,
             auth=AppSyncJWTAuthentication(host=self.config.graphql_host, jwt=user.id_token),
@@ -248,16 +251,23 @@ class PictureClient:
         async with Client(transport=transport, fetch_schema_from_transport=False) as session:
             events: asyncio.Queue[PicEvent] = asyncio.Queue()
 
-            last_status: dict[str, str] = {}
+            last_change: dict[str, tuple[str, bool]] = {}
 
             async def listen() -> None:
-                async for result in session.subscribe(GraphQLRequest(SUBSCRIBE)):
-                    payload = result["subscribe"]
-                    event = PicEvent(payload["owner"], json.loads(payload["data"]))
+                async for result in session.subscribe(
+                    GraphQLRequest(ON_CHANGE if typed else SUBSCRIBE)
+                ):
+                    if typed:
+                        pic = dict(result["onAIPicChange"])
+                        event = PicEvent(str(pic.get("owner")), pic)
+                    else:
+                        payload = result["subscribe"]
+                        event = PicEvent(payload["owner"], json.loads(payload["data"]))
                     pic_id = str(event.pic.get("id"))
-                    if not progress_steps and last_status.get(pic_id) == event.status:
+                    change = (event.status, event.pic.get("deletedAt") is not None)
+                    if not progress_steps and last_change.get(pic_id) == change:
                         continue
-                    last_status[pic_id] = event.status
+                    last_change[pic_id] = change
                     await events.put(event)
 
             listener = asyncio.create_task(listen())

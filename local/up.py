@@ -35,6 +35,9 @@ OUTPUTS_PATH = REPO_ROOT / "local-outputs.json"
 # Not the demo's (18700): `make up` and `make demo` can run side by side.
 DEFAULT_BASE_PORT = 18600
 PORT_ROLES = ("emulator", "AppSync endpoint", "Replicate stand-in")
+# The stand-in's model runs in real time (a 50-step picture in 5 s) and logs its
+# diffusers progress bar, so an app sees progress steps as it would on AWS.
+MODEL_OPTIONS = {"progress_bar": True, "time_scale": 1.0}
 EXIT_OK = 0
 EXIT_BAD_ARGUMENTS = 2
 EXIT_SETUP_FAILED = 3
@@ -139,6 +142,7 @@ def serve(arguments: argparse.Namespace) -> int:
             appsync_port=ports[1],
             replicate_port=ports[2],
             apply_cache=None if arguments.no_cache else ApplyCache(arguments.cache_dir),
+            replicate_options=MODEL_OPTIONS,
             progress=lambda message: print(f"make up: {message}", flush=True),
         )
         outputs: dict[str, Any] | None = None

@@ -45,6 +45,9 @@ DEFAULT_TIMEOUT_SECONDS = 300.0
 # cached apply is only valid on the ports it was recorded with. `make up` uses others.
 DEFAULT_BASE_PORT = 18700
 PORT_ROLES = ("emulator", "AppSync endpoint", "Replicate stand-in")
+# The stand-in's model logs its diffusers progress bar and runs a 50-step picture in 2 s
+# (a logs webhook each 0.2 s), so the terminal shows the progress steps.
+MODEL_OPTIONS = {"progress_bar": True, "time_scale": 0.4}
 # What the Replicate stand-in answers under --fail: its safety checker's refusal.
 FAIL_OPTIONS = {
     "outcome": "failed",
@@ -200,7 +203,7 @@ def run(arguments: argparse.Namespace, progress: Progress) -> DemoResult:
             appsync_port=appsync_port,
             replicate_port=replicate_port,
             apply_cache=None if arguments.no_cache else ApplyCache(arguments.cache_dir),
-            replicate_options=FAIL_OPTIONS if arguments.fail else {},
+            replicate_options={**MODEL_OPTIONS, **(FAIL_OPTIONS if arguments.fail else {})},
             progress=progress.step,
         )
         result = DemoResult([], stack.timings, None)

@@ -47,6 +47,8 @@ REPLICATE_KNOBS = (
     "retry_after",
     "webhook_delay",
     "output_url",
+    "progress_bar",
+    "time_scale",
 )
 
 
