@@ -371,8 +371,13 @@ class Soak:
         elif fault == "publish_failing":
             self.stack.endpoint.faults.fail("publish", 1, pic_ids={picture.pic_id})
         elif fault == "webhook_crash":
+            # The final webhook's delivery (it takes the store lease): only that one is
+            # retried by Replicate, until about a minute after the prediction completed.
             self.stack.runtime.crashes.arm(
-                self.facts.webhook, 1, after_seconds=0.02, payload_contains=picture.pic_id
+                self.facts.webhook,
+                1,
+                after_seconds=0.02,
+                payload_contains=(picture.pic_id, "succeeded"),
             )
         injected = self._wait(lambda: self._injected(fault, picture.pic_id, faults_before))
         if fault == "generate_crash":

@@ -116,6 +116,10 @@ def test_the_crash_plan_is_off_until_armed_and_aimed_by_payload() -> None:
     assert plan.take("other", b'{"id": "pic-9"}') is None
     assert plan.take("fn", b'{"id": "pic-9"}') == 0.5
     assert plan.take("fn", b'{"id": "pic-9"}') is None  # spent
+    # Several strings: all of them must be in the event (a picture's final webhook).
+    plan.arm("fn", 1, after_seconds=0.1, payload_contains=("pic-9", "succeeded"))
+    assert plan.take("fn", b'{"id": "pic-9", "status": "processing"}') is None
+    assert plan.take("fn", b'{"id": "pic-9", "status": "succeeded"}') == 0.1
     exited = json.dumps({"errorType": "Runtime.ExitError", "errorMessage": "x"}).encode()
     plan.record("fn", InvocationResult("req-1", exited, "Unhandled"))
     assert [(c.function_name, c.crashed) for c in plan.injected] == [("fn", True)]

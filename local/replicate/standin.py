@@ -14,10 +14,11 @@ for each event its ``webhook_events_filter`` asks for (default ``["completed"]``
 ``start`` (status starting), ``logs`` (status processing, the log so far with a diffusers
 tqdm bar per denoising step, at most one event per ``LOGS_INTERVAL_SECONDS`` of model
 time, as Replicate throttles them) and ``completed`` (the outcome). Each is signed as
-Replicate (Svix) signs and retried like Replicate retries (on no connection or a non-2xx,
-a few times with backoff). ``POST /v1/predictions/<id>/cancel`` cancels a prediction that
-is starting or processing: its run stops and its ``completed`` event reports
-``canceled``. ``GET /files/<prediction id>.png`` serves a real PNG drawn from the prompt;
+Replicate (Svix) signs; the ``completed`` one is retried as Replicate retries it (on no
+connection or a non-2xx, with backoff for about a minute), the others are sent once.
+``POST /v1/predictions/<id>/cancel`` cancels a prediction that is starting or processing:
+its run stops and its ``completed`` event reports ``canceled``.
+``GET /files/<prediction id>.png`` serves a real PNG drawn from the prompt;
 ``GET /redirect?location=<URL>`` answers 302 to that URL (see :meth:`redirect_url`).
 
 Signing here is written independently of ``aipic.signature`` so the tests check the
@@ -37,7 +38,7 @@ import textwrap
 import threading
 import time
 import zlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler
@@ -50,7 +51,10 @@ from local.net import LocalHttpServer
 
 MODEL_VERSION = "39ed52f2a78e934b3ba6e2a89f5b1c712de7dfea535525255b1aa35c5565e08b"
 DEFAULT_WEBHOOK_SECRET = "whsec_" + base64.b64encode(b"local-stand-in-signing-key-32byt").decode()
-WEBHOOK_RETRY_DELAYS_SECONDS = (0.1, 0.3, 0.6, 1.0)
+# Replicate retries only a prediction's final ("completed") webhook, when it cannot
+# connect or gets a 4xx/5xx, "several times on an exponential backoff", the last about
+# a minute after the prediction completed; it never retries intermediate events.
+REPLICATE_WEBHOOK_RETRY_DELAYS_SECONDS = (1.0, 2.0, 4.0, 8.0, 16.0, 30.0)
 # Above generate's 10 s request timeout, so a delay can make it time out (the soak's
 # "in doubt" fault); stop() cuts a delay short.
 MAX_ANSWER_DELAY_SECONDS = 15.0
@@ -242,9 +246,11 @@ class ReplicateStandIn(LocalHttpServer):
     ``DRIP_BYTES`` at a time with that pause between (a slow-loris host), from the first
     body byte, or from the status line when ``drip_headers``; ``webhook_route`` maps a
     webhook URL to the URL that is really called (the local stack's HTTP API servers);
-    ``step_seconds``: model seconds per denoising step (``num_inference_steps`` of the
-    input, default 50, make the run); ``time_scale``: real seconds per model second (the
-    tests run a 5 s model run in 0.05 s, a demo in real time with 1.0).
+    ``webhook_retry_delays``: seconds between the ``completed`` webhook's retries
+    (Replicate's schedule by default; a test may shorten it); ``step_seconds``: model
+    seconds per denoising step (``num_inference_steps`` of the input, default 50, make the
+    run); ``time_scale``: real seconds per model second (the tests run a 5 s model run in
+    0.05 s, a demo in real time with 1.0).
 
     Fault counters (each "the next N", off at 0, settable while serving; every fault
     injected is appended to ``faults``): ``drop_webhooks`` — predictions whose webhook is
@@ -280,6 +286,7 @@ class ReplicateStandIn(LocalHttpServer):
         drip_interval: float | None = None,
         drip_headers: bool = False,
         webhook_route: Callable[[str], str] | None = None,
+        webhook_retry_delays: Sequence[float] = REPLICATE_WEBHOOK_RETRY_DELAYS_SECONDS,
         port: int = 0,
         step_seconds: float = DEFAULT_STEP_SECONDS,
         time_scale: float = 0.01,
@@ -311,6 +318,7 @@ class ReplicateStandIn(LocalHttpServer):
         # Where a webhook URL is really reached, as DNS would say: the local stack maps
         # its public-looking HTTP API URLs onto the function runtime's local servers.
         self.webhook_route = webhook_route
+        self.webhook_retry_delays = tuple(webhook_retry_delays)
         self.step_seconds = step_seconds
         self.time_scale = time_scale
         # False: the model logs no tqdm bar (its logs events carry no progress).
@@ -547,8 +555,10 @@ class ReplicateStandIn(LocalHttpServer):
         body = json.dumps(prediction).encode()
         # Same message id on every retry, fresh timestamp and signature, as Svix does.
         message_id = f"msg_{secrets.token_hex(12)}"
-        for delay in (0.0, *WEBHOOK_RETRY_DELAYS_SECONDS):
-            time.sleep(delay)
+        retries = self.webhook_retry_delays if event == "completed" else ()
+        for delay in (0.0, *retries):
+            if self._stopping.wait(delay):
+                return
             headers = signed_webhook_headers(self.webhook_secret, body, message_id=message_id)
             try:
                 response = requests.post(

@@ -9,7 +9,7 @@ from __future__ import annotations
 import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 
@@ -75,11 +75,11 @@ class InjectedCrash:
 
 class CrashPlan:
     """Faults for a soak: the next ``count`` invocations of a function (whose event
-    contains ``payload_contains``, when given) have their worker killed ``after_seconds``
-    into the invocation. Off until ``arm()``."""
+    contains every string of ``payload_contains``, when given) have their worker killed
+    ``after_seconds`` into the invocation. Off until ``arm()``."""
 
     def __init__(self) -> None:
-        self._armed: dict[str, tuple[int, float, bytes]] = {}
+        self._armed: dict[str, tuple[int, float, tuple[bytes, ...]]] = {}
         self._lock = threading.Lock()
         self.injected: list[InjectedCrash] = []
 
@@ -89,20 +89,21 @@ class CrashPlan:
         count: int = 1,
         after_seconds: float = 0.05,
         *,
-        payload_contains: str = "",
+        payload_contains: str | Sequence[str] = (),
     ) -> None:
         if count < 0 or after_seconds < 0:
             raise ValueError("count and after_seconds must not be negative")
+        wanted = (payload_contains,) if isinstance(payload_contains, str) else payload_contains
         with self._lock:
-            self._armed[function_name] = (count, after_seconds, payload_contains.encode())
+            self._armed[function_name] = (count, after_seconds, tuple(s.encode() for s in wanted))
 
     def take(self, function_name: str, payload: bytes) -> float | None:
         """Seconds after which to kill this invocation's worker, or None."""
         with self._lock:
-            count, after, needle = self._armed.get(function_name, (0, 0.0, b""))
-            if count <= 0 or needle not in payload:
+            count, after, needles = self._armed.get(function_name, (0, 0.0, ()))
+            if count <= 0 or not all(needle in payload for needle in needles):
                 return None
-            self._armed[function_name] = (count - 1, after, needle)
+            self._armed[function_name] = (count - 1, after, needles)
             return after
 
     def record(self, function_name: str, result: InvocationResult) -> None:
