@@ -45,9 +45,9 @@ DEFAULT_TIMEOUT_SECONDS = 300.0
 # cached apply is only valid on the ports it was recorded with. `make up` uses others.
 DEFAULT_BASE_PORT = 18700
 PORT_ROLES = ("emulator", "AppSync endpoint", "Replicate stand-in")
-# The stand-in's model logs its diffusers progress bar and runs a 50-step picture in 2 s
-# (a logs webhook each 0.2 s), so the terminal shows the progress steps.
-MODEL_OPTIONS = {"progress_bar": True, "time_scale": 0.4}
+# The stand-in's model logs its diffusers progress bar and runs a 50-step picture in 1 s
+# (a logs webhook each 0.1 s), so the terminal shows the progress steps.
+MODEL_OPTIONS = {"progress_bar": True, "time_scale": 0.2}
 # What the Replicate stand-in answers under --fail: its safety checker's refusal.
 FAIL_OPTIONS = {
     "outcome": "failed",
