@@ -5,8 +5,9 @@ from __future__ import annotations
 import socket
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from types import TracebackType
 from typing import Self
+
+from local.service import Service
 
 LOOPBACK = "127.0.0.1"
 
@@ -24,7 +25,7 @@ def port_is_listening(port: int) -> bool:
         return probe.connect_ex((LOOPBACK, port)) == 0
 
 
-class LocalHttpServer:
+class LocalHttpServer(Service):
     """Start/stop a ThreadingHTTPServer serving ``request_handler_class`` in a thread.
 
     Usable as a context manager; ``base_origin`` is ``http://127.0.0.1:<port>``. ``port``
@@ -60,17 +61,6 @@ class LocalHttpServer:
             self._thread.join(timeout=5)
             self._started = False
         self._server.server_close()
-
-    def __enter__(self) -> Self:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.stop()
 
 
 def owner_of(handler: BaseHTTPRequestHandler) -> object:

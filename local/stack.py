@@ -39,7 +39,6 @@ from collections.abc import Callable, Iterator, Mapping
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import TracebackType
 from typing import Any, Self
 from urllib.parse import urlsplit, urlunsplit
 
@@ -55,6 +54,7 @@ from local.net import LOOPBACK, free_port
 from local.replicate.standin import ReplicateStandIn
 from local.runtime import FunctionRuntime, RuntimeSettings
 from local.runtime.config import FAKE_ACCESS_KEY_ID, FAKE_SECRET_ACCESS_KEY
+from local.service import Service
 from local.stack_cache import (
     ApplyCache,
     CacheError,
@@ -87,7 +87,7 @@ class LocalStackError(RuntimeError):
 
 
 @dataclass
-class LocalStack:
+class LocalStack(Service):
     """The emulator, the applied stack, the function runtime, the AppSync endpoint and the
     Replicate stand-in; a context manager that stops everything it started."""
 
@@ -486,14 +486,3 @@ class LocalStack:
 
     def stop(self) -> None:
         self._exit.close()
-
-    def __enter__(self) -> Self:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.stop()

@@ -29,7 +29,6 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
-from types import TracebackType
 from typing import Any, ParamSpec, Self, TypeVar
 
 from aiohttp import web
@@ -64,6 +63,7 @@ from local.appsync.realtime import (
     connection_headers,
 )
 from local.net import LOOPBACK
+from local.service import Service
 
 Json = Any
 _P = ParamSpec("_P")
@@ -142,7 +142,7 @@ def _refusal(error: AuthenticationError) -> web.Response:
     return _json_response(error.status, error.as_body(), {"x-amzn-ErrorType": error.error_type})
 
 
-class AppSyncEndpoint:
+class AppSyncEndpoint(Service):
     """A local AppSync GraphQL API serving ``api``; a context manager (start/stop).
 
     dynamodb_client / lambda_client: boto3 clients for the DynamoDB and Lambda data sources
@@ -296,17 +296,6 @@ class AppSyncEndpoint:
         if self._owns_runtime:
             self._runtime.close()
         self._started = False
-
-    def __enter__(self) -> Self:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.stop()
 
     async def _serve(self) -> None:
         app = web.Application(client_max_size=MAX_REQUEST_BYTES)

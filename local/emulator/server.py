@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import IO, Self
 
 from local.net import LOOPBACK, free_port
+from local.service import Service
 
 _PR_SET_PDEATHSIG = 1
 
@@ -66,7 +67,7 @@ def _die_with_parent() -> Callable[[], None] | None:
     return lambda: prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
-class MotoServer:
+class MotoServer(Service):
     """``python -m local.emulator --host 127.0.0.1 --port PORT [--lambda-runtime-url URL]``;
     a context manager.
 
@@ -178,9 +179,3 @@ class MotoServer:
         if self._log is not None:
             self._log.close()
             self._log = None
-
-    def __enter__(self) -> Self:
-        return self.start()
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.stop()

@@ -15,7 +15,6 @@ import tempfile
 import time
 from collections.abc import Iterable
 from pathlib import Path
-from types import TracebackType
 from typing import Self
 
 from local.runtime.api_gateway import HttpApiServer
@@ -31,6 +30,7 @@ from local.runtime.schedules import Scheduler
 from local.runtime.settings import RuntimeSettings
 from local.runtime.stream_poller import StreamPoller
 from local.runtime.workers import FunctionPool, WorkerSpec
+from local.service import Service
 
 _log = logging.getLogger(__name__)
 
@@ -43,7 +43,7 @@ def _local_runtime_name() -> str:
     return f"python{sys.version_info.major}.{sys.version_info.minor}"
 
 
-class FunctionRuntime:
+class FunctionRuntime(Service):
     """A context manager; ``start()`` raises StaleArtifactError/UnsupportedFunctionError
     (listing every function concerned) when the deployed code cannot be run from disk."""
 
@@ -121,17 +121,6 @@ class FunctionRuntime:
         self._functions.close()
         if self._own_work_dir:
             shutil.rmtree(self._work_dir, ignore_errors=True)
-
-    def __enter__(self) -> Self:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.stop()
 
     # ------------------------------------------------------------ configuration
 
