@@ -89,7 +89,7 @@ run "table_is_keyed_indexed_streamed_recoverable_and_encrypted" {
 
   assert {
     condition     = output.owner_index_name == module.contract.table.indexes.owner.name && output.pending_index_name == module.contract.table.indexes.pending.name
-    error_message = "owner_index_name and pending_index_name must name the indexes."
+    error_message = "owner_index_name and pending_index_name must name the contract's indexes."
   }
 
   assert {
