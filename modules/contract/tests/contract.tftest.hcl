@@ -35,6 +35,16 @@ run "outputs_have_the_shapes_the_modules_read" {
     error_message = "Every pipeline function must use one of the contract's data sources."
   }
 
+  # modules/api creates one AppSync function per name, shared by the pipelines.
+  assert {
+    condition = alltrue([
+      for name, sources in {
+        for step in flatten([for pipeline in values(output.api.pipelines) : pipeline.functions]) : step.name => step.data_source...
+      } : length(distinct(sources)) == 1
+    ])
+    error_message = "A function used by several pipelines must name one data source in all of them."
+  }
+
   assert {
     condition     = alltrue([for name in values(output.parameters) : startswith(name, "/{name_prefix}/")])
     error_message = "Every parameter name must start with /{name_prefix}/."
