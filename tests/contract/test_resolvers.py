@@ -19,8 +19,6 @@ from aipic.contract import QUOTA, TABLE, index_name
 
 from local.appsync.executor import RESOLVERS_DIR, NodeResolverRuntime, cognito_identity
 
-pytestmark = pytest.mark.integration  # Node
-
 SUB = "sub-1"
 # 2024-05-17T10:30:00Z
 NOW_MILLIS = 1_715_941_800_000

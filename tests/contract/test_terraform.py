@@ -16,8 +16,6 @@ import pytest
 
 from local.terraform import cli_config
 
-pytestmark = pytest.mark.integration  # terraform
-
 REPO_ROOT = Path(__file__).resolve().parents[2]
 MODULES = REPO_ROOT / "modules"
 
