@@ -62,9 +62,9 @@ lint-resolvers: node ## eslint with @aws-appsync/eslint-plugin over the resolver
 test-terraform: build ## terraform fmt, validate (every environment), test (every module)
 	tests/tools/terraform-tests.sh
 
-terraform-mocks: ## Copy tests/terraform/mocks/aws.tfmock.hcl (the one fake AWS account) into each module's tests/mocks/
+terraform-mocks: ## Copy tests/terraform/mocks/aws.tfmock.hcl (the one fake AWS account) into each tested module with providers: its tests/mocks/
 	for dir in modules/*/ modules/*/modules/*/ terraform/stack/; do \
-	  if compgen -G "$${dir}tests/*.tftest.hcl" >/dev/null; then \
+	  if compgen -G "$${dir}tests/*.tftest.hcl" >/dev/null && grep -q required_providers "$${dir}versions.tf"; then \
 	    mkdir -p "$${dir}tests/mocks" && cp tests/terraform/mocks/aws.tfmock.hcl "$${dir}tests/mocks/"; \
 	  fi; \
 	done

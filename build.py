@@ -85,6 +85,9 @@ UNIX_SYSTEM = 3
 # the machine that ran pip (RECORD lists hashes of generated scripts whose
 # shebang holds the build interpreter's path; direct_url.json holds local paths).
 EXCLUDED_DIR_NAMES = frozenset({"__pycache__", "tests", "test"})
+# Files other than modules the package reads at run time (aipic.contract loads the
+# contract; in the source tree it is a symlink, zipped as the file it points at).
+PACKAGE_DATA = frozenset({"py.typed", "contract.json"})
 EXCLUDED_LAYER_TOP_LEVEL = frozenset({"bin"})  # console scripts: unusable in Lambda
 EXCLUDED_DIST_INFO_FILES = frozenset({"RECORD", "INSTALLER", "REQUESTED", "direct_url.json"})
 PIP_OUTPUT_TAIL_LINES = 25
@@ -261,7 +264,7 @@ def function_entries(source: Path) -> list[tuple[str, Path]]:
     for path in walk_files(source):
         name = path.name
         is_module = name.endswith(".py") and not is_test_module(name)
-        if is_module or name == "py.typed":
+        if is_module or name in PACKAGE_DATA:
             relative = path.relative_to(source).as_posix()
             entries.append((f"{source.name}/{relative}", path))
     return sorted(entries)

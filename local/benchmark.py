@@ -61,6 +61,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from aipic.contract import env_name
+
 from build import PYTHON_VERSION, RUNTIME, RUNTIME_PROVIDED_DISTRIBUTIONS
 
 if TYPE_CHECKING:
@@ -95,14 +97,16 @@ DUMMY_SETTINGS = {
     "AWS_DEFAULT_REGION": REGION,
     "AWS_ACCESS_KEY_ID": "testing",
     "AWS_SECRET_ACCESS_KEY": "testing",  # moto's fake credentials
-    "PICS_TABLE_NAME": TABLE,
-    "PICS_BUCKET_NAME": BUCKET,
-    "REPLICATE_API_TOKEN_PARAMETER": "/bench/replicate-api-token",
-    "REPLICATE_MODEL": "stability-ai/stable-diffusion-3.5-large",
-    "WEBHOOK_URL": "https://example.execute-api.us-east-1.amazonaws.com/webhooks/replicate",
-    "WEBHOOK_SECRET_PARAMETER": SECRET_PARAMETER,
-    "APPSYNC_GRAPHQL_URL": "https://example.appsync-api.us-east-1.amazonaws.com/graphql",
-    "POWERTOOLS_LOG_LEVEL": "ERROR",  # keep the handler's JSON logs out of the figures
+    env_name("pics_table_name"): TABLE,
+    env_name("pics_bucket_name"): BUCKET,
+    env_name("replicate_api_token_parameter"): "/bench/replicate-api-token",
+    env_name("replicate_model"): "stability-ai/stable-diffusion-3.5-large",
+    env_name(
+        "webhook_url"
+    ): "https://example.execute-api.us-east-1.amazonaws.com/webhooks/replicate",
+    env_name("webhook_secret_parameter"): SECRET_PARAMETER,
+    env_name("appsync_graphql_url"): "https://example.appsync-api.us-east-1.amazonaws.com/graphql",
+    env_name("log_level"): "ERROR",  # keep the handler's JSON logs out of the figures
     "NO_PROXY": "127.0.0.1,localhost",
     "no_proxy": "127.0.0.1,localhost",
 }

@@ -39,6 +39,7 @@ from pathlib import Path
 from typing import Any
 
 import requests
+from aipic.contract import QUOTA
 from botocore.client import BaseClient
 
 from local.client import ClientConfig, GraphQLResponseError, PicEvent, PictureClient, SignedInUser
@@ -73,6 +74,17 @@ S3_FAILURES_PER_DELIVERY = 4
 GENERATE_CRASH_WEBHOOK_DELAY_SECONDS = 4.0
 # Over the quota by this many (the per-user burst), over the ceiling by this many.
 BURST_EXCESS = 2
+
+
+def _user_counter_id(owner: str, day: str) -> str:
+    """The id of a user's daily quota counter (the contract's format, enforceQuota.js)."""
+    return str(QUOTA["user_key"]).format(owner=owner, day=day)
+
+
+def _global_counter_id(day: str) -> str:
+    """The id of the daily counter for all users (enforceGlobalCeiling.js)."""
+    return str(QUOTA["global_key"]).format(day=day)
+
 
 FAULTS: tuple[str, ...] = (
     "replicate_429",  # retried by generate, then the prediction is created
@@ -439,7 +451,7 @@ class Soak:
 
     def _global_key(self) -> dict[str, Any]:
         day = time.strftime("%Y-%m-%d", time.gmtime())
-        return {"id": {"S": f"quota#global#{day}"}}
+        return {"id": {"S": _global_counter_id(day)}}
 
     def _global_count(self) -> int:
         item = self.dynamodb.get_item(
@@ -624,8 +636,8 @@ class SoakResult:
         runs = soak.all_runs()
         self.pictures = {p.pic_id: p for r in runs for p in r.pictures.values()}
         items = [_plain(item) for item in _scan(soak.dynamodb, soak.facts.table)]
-        self.items = {i["id"]: i for i in items if not str(i["id"]).startswith("quota#")}
-        self.counters = {i["id"]: i for i in items if str(i["id"]).startswith("quota#")}
+        self.items = {i["id"]: i for i in items if not str(i["id"]).startswith(QUOTA["key_prefix"])}
+        self.counters = {i["id"]: i for i in items if str(i["id"]).startswith(QUOTA["key_prefix"])}
         self.history = status_history(stack, soak.facts.table)
         self.invocations = stack.runtime.invocations.records()[invocations_before:]
         self.predictions = {
@@ -743,13 +755,13 @@ class SoakResult:
             over_ceiling = run.refusals.count("GlobalQuotaExceeded")
             expected = len(run.pictures) + over_ceiling
             accepted += len(run.pictures)
-            counter = self.counters.get(f"quota#{run.user.sub}#{day}", {}).get("count", 0)
+            counter = self.counters.get(_user_counter_id(run.user.sub, day), {}).get("count", 0)
             if counter != expected:
                 self._fail(
                     f"user {run.user.username}: quota counter {counter}, expected {expected} "
                     f"({len(run.pictures)} accepted + {over_ceiling} refused by the ceiling)"
                 )
-        counter = self.counters.get(f"quota#global#{day}", {}).get("count", 0)
+        counter = self.counters.get(_global_counter_id(day), {}).get("count", 0)
         if counter != self.soak.global_before + accepted:
             self._fail(
                 f"global counter {counter}, expected {self.soak.global_before} before + "

@@ -17,6 +17,7 @@ from typing import Any
 import boto3
 import pytest
 from aipic import coldstart
+from aipic.contract import TABLE, env_name
 from moto import mock_aws
 
 from local.appsync.standin import AppSyncStandIn
@@ -71,7 +72,7 @@ class AwsAccount:
             "updatedAt": {"S": created_at},
         }
         if status in ("STARTED", "PROCESSING"):
-            item["pendingPartition"] = {"S": "PENDING"}
+            item[TABLE["indexes"]["pending"]["hash_key"]] = {"S": TABLE["pending_partition"]}
         if claimed:
             item["generateClaimedAt"] = {"S": created_at}
         if prediction_id is not None:
@@ -104,20 +105,23 @@ def _typed(value: Any) -> dict[str, str]:
     return {"S": str(value)}
 
 
+GRAPHQL_URL = "https://example123.appsync-api.us-east-1.amazonaws.com/graphql"
+
+
 def handler_environment() -> dict[str, str]:
     return {
-        "PICS_TABLE_NAME": TABLE_NAME,
-        "PICS_BUCKET_NAME": BUCKET_NAME,
-        "REPLICATE_API_TOKEN_PARAMETER": TOKEN_PARAMETER,
-        "REPLICATE_MODEL": MODEL_VERSION,
-        "WEBHOOK_URL": PUBLIC_WEBHOOK_URL,
-        "WEBHOOK_SECRET_PARAMETER": SECRET_PARAMETER,
-        "REPLICATE_MAX_ATTEMPTS": "4",
-        "PENDING_INDEX_NAME": PENDING_INDEX_NAME,
-        "PICTURE_DEADLINE_MINUTES": "30",
-        "POWERTOOLS_SERVICE_NAME": "aipic-test",
-        "POWERTOOLS_LOG_LEVEL": "WARNING",
-        "APPSYNC_GRAPHQL_URL": "https://example123.appsync-api.us-east-1.amazonaws.com/graphql",
+        env_name("pics_table_name"): TABLE_NAME,
+        env_name("pics_bucket_name"): BUCKET_NAME,
+        env_name("replicate_api_token_parameter"): TOKEN_PARAMETER,
+        env_name("replicate_model"): MODEL_VERSION,
+        env_name("webhook_url"): PUBLIC_WEBHOOK_URL,
+        env_name("webhook_secret_parameter"): SECRET_PARAMETER,
+        env_name("replicate_max_attempts"): "4",
+        env_name("pending_index_name"): PENDING_INDEX_NAME,
+        env_name("picture_deadline_minutes"): "30",
+        env_name("service_name"): "aipic-test",
+        env_name("log_level"): "WARNING",
+        env_name("appsync_graphql_url"): GRAPHQL_URL,
     }
 
 
@@ -189,11 +193,11 @@ def aws(
 def replicate(aws: AwsAccount, monkeypatch: pytest.MonkeyPatch) -> Iterator[ReplicateStandIn]:
     """The Replicate stand-in, with the settings pointed at it (http allowed for it only)."""
     with ReplicateStandIn(WEBHOOK_SECRET, expected_token=REPLICATE_TOKEN) as standin:
-        monkeypatch.setenv("REPLICATE_API_URL", standin.base_url)
-        monkeypatch.setenv("IMAGE_HOST_ALLOWLIST", standin.image_host)
-        monkeypatch.setenv("ALLOWED_IMAGE_URL_SCHEMES", "https,http")
+        monkeypatch.setenv(env_name("replicate_api_url"), standin.base_url)
+        monkeypatch.setenv(env_name("image_host_allowlist"), standin.image_host)
+        monkeypatch.setenv(env_name("allowed_image_url_schemes"), "https,http")
         # The stand-in's file host is 127.0.0.1: the local stack allows loopback, AWS never.
-        monkeypatch.setenv("IMAGE_FETCH_ALLOW_LOOPBACK", "true")
+        monkeypatch.setenv(env_name("image_fetch_allow_loopback"), "true")
         yield standin
         standin.wait_for_webhooks()
 
@@ -201,7 +205,7 @@ def replicate(aws: AwsAccount, monkeypatch: pytest.MonkeyPatch) -> Iterator[Repl
 @pytest.fixture
 def appsync(aws: AwsAccount, monkeypatch: pytest.MonkeyPatch) -> Iterator[AppSyncStandIn]:
     with AppSyncStandIn(region=REGION) as standin:
-        monkeypatch.setenv("APPSYNC_GRAPHQL_URL", standin.url)
+        monkeypatch.setenv(env_name("appsync_graphql_url"), standin.url)
         yield standin
 
 

@@ -95,9 +95,16 @@ def write_tree(root: Path, files: dict[str, str]) -> None:
         path.write_text(content)
 
 
+# Like lambda_src/aipic/contract.json: a symlink to a file outside the package.
+FIXTURE_CONTRACT = '{"table": {"hash_key": "id"}}\n'
+
+
 def make_project(base: Path, requirements: str = TINY_REQUIREMENT) -> Project:
     source = base / "src" / "aipic"
     write_tree(source, {**FIXTURE_MODULES, **FIXTURE_JUNK})
+    shared = base / "modules" / "contract" / "contract.json"
+    write_tree(shared.parent, {shared.name: FIXTURE_CONTRACT})
+    (source / "contract.json").symlink_to(os.path.relpath(shared, source))
     requirements_file = base / "requirements.txt"
     requirements_file.write_text(f"# runtime\n{requirements}\n")
     return Project(source, requirements_file, base / "dist")
@@ -226,7 +233,9 @@ def test_functions_zip_holds_only_the_package_modules_at_its_root(tiny_build: Pr
         assert_deterministic_entries(archive)
         sources = [f"aipic/{name}" for name in FIXTURE_MODULES]
         bytecode = [pyc_name(name) for name in sources if name.endswith(".py")]
-        assert archive.namelist() == sorted(sources + bytecode)
+        assert archive.namelist() == sorted([*sources, *bytecode, "aipic/contract.json"])
+        # The symlink ships as the file it points at.
+        assert archive.read("aipic/contract.json").decode() == FIXTURE_CONTRACT
         assert (
             archive.read("aipic/handlers/generate.py").decode()
             == (FIXTURE_MODULES["handlers/generate.py"])

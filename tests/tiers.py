@@ -43,6 +43,8 @@ INTEGRATION = (
     "test_get_token.py",  # SRP sign-in against moto's Cognito
     "test_cost_per_picture.py",  # whole pictures through the handlers with the stand-in
     "resolvers/test_cancel_delete_moto.py",  # resolvers under Node against moto
+    "contract/test_resolvers.py",  # the resolvers' literals, under Node
+    "contract/test_terraform.py",  # terraform test over mutated module copies
 )
 
 

@@ -33,13 +33,15 @@ from botocore.exceptions import ClientError
 
 from aipic.clients import dynamodb_client
 from aipic.coldstart import cached
+from aipic.contract import TABLE
 from aipic.settings import table_settings
 
 MAX_FAILURE_REASON_LENGTH = 1000
 CLAIM_ATTRIBUTE = "generateClaimedAt"
-PENDING_ATTRIBUTE = "pendingPartition"
-# The one value of PENDING_ATTRIBUTE (modules/api/resolvers/putPic.js writes it).
-PENDING_PARTITION = "PENDING"
+# The pending index's hash key and its one value (modules/api/resolvers/putPic.js
+# writes it): the contract's.
+PENDING_ATTRIBUTE = str(TABLE["indexes"]["pending"]["hash_key"])
+PENDING_PARTITION = str(TABLE["pending_partition"])
 # Every write that makes a picture final ends with this, leaving the pending index.
 _LEAVE_PENDING = f"REMOVE {PENDING_ATTRIBUTE}"
 

@@ -3,7 +3,8 @@
 One small frozen dataclass per concern; each loader is cached (see ``coldstart``) and
 raises :class:`SettingsError` naming the variable that is missing or invalid, so a
 misconfigured function fails loudly on its first invocation instead of half-working.
-The variables are documented in ``lambda_src/README.md``.
+The variables are documented in ``lambda_src/README.md``; their names come from the
+contract (``aipic.contract``, modules/contract/contract.json), as Terraform's do.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from aipic.coldstart import cached
+from aipic.contract import env_name
 from aipic.hosts import is_canonical_host
 from aipic.replicate_model import InvalidReplicateModelError, ReplicateModel, parse_replicate_model
 
@@ -138,12 +140,12 @@ def _boolean(env: Mapping[str, str], name: str, *, default: bool) -> bool:
 
 
 def _host_allowlist(env: Mapping[str, str]) -> tuple[str, ...]:
-    hosts = _csv(env, "IMAGE_HOST_ALLOWLIST", DEFAULT_IMAGE_HOST_ALLOWLIST)
+    hosts = _csv(env, env_name("image_host_allowlist"), DEFAULT_IMAGE_HOST_ALLOWLIST)
     odd = [host for host in hosts if not is_canonical_host(host)]
     if odd:
         raise SettingsError(
-            "environment variable IMAGE_HOST_ALLOWLIST may list only DNS names and IPv4 "
-            f"addresses in canonical form (no scheme, port, path or trailing dot), got "
+            f"environment variable {env_name('image_host_allowlist')} may list only DNS names "
+            f"and IPv4 addresses in canonical form (no scheme, port, path or trailing dot), got "
             f"{', '.join(odd)}"
         )
     return hosts
@@ -177,79 +179,86 @@ def _service_url(env: Mapping[str, str], name: str, default: str | None = None) 
 
 def _replicate_model(env: Mapping[str, str]) -> ReplicateModel:
     try:
-        return parse_replicate_model(_required(env, "REPLICATE_MODEL"))
+        return parse_replicate_model(_required(env, env_name("replicate_model")))
     except InvalidReplicateModelError as error:
-        raise SettingsError(f"environment variable REPLICATE_MODEL: {error}") from None
+        raise SettingsError(
+            f"environment variable {env_name('replicate_model')}: {error}"
+        ) from None
 
 
 def _parameters_max_age(env: Mapping[str, str]) -> int:
     return _integer(
-        env, "POWERTOOLS_PARAMETERS_MAX_AGE", DEFAULT_PARAMETERS_MAX_AGE_SECONDS, 0, 86_400
+        env, env_name("parameters_max_age"), DEFAULT_PARAMETERS_MAX_AGE_SECONDS, 0, 86_400
     )
 
 
 def load_table_settings(env: Mapping[str, str]) -> TableSettings:
-    return TableSettings(table_name=_required(env, "PICS_TABLE_NAME"))
+    return TableSettings(table_name=_required(env, env_name("pics_table_name")))
 
 
 def load_generate_settings(env: Mapping[str, str]) -> GenerateSettings:
-    webhook_url = _service_url(env, "WEBHOOK_URL")
+    webhook_url = _service_url(env, env_name("webhook_url"))
     if urlsplit(webhook_url).query:
-        raise SettingsError("environment variable WEBHOOK_URL must not carry a query string")
+        raise SettingsError(
+            f"environment variable {env_name('webhook_url')} must not carry a query string"
+        )
     return GenerateSettings(
-        token_parameter=_required(env, "REPLICATE_API_TOKEN_PARAMETER"),
+        token_parameter=_required(env, env_name("replicate_api_token_parameter")),
         model=_replicate_model(env),
         webhook_url=webhook_url,
-        api_url=_service_url(env, "REPLICATE_API_URL", DEFAULT_REPLICATE_API_URL),
-        max_attempts=_integer(env, "REPLICATE_MAX_ATTEMPTS", 4, 1, 10),
-        timeout_seconds=_number(env, "REPLICATE_TIMEOUT_SECONDS", 10.0, 0.1, 60.0),
+        api_url=_service_url(env, env_name("replicate_api_url"), DEFAULT_REPLICATE_API_URL),
+        max_attempts=_integer(env, env_name("replicate_max_attempts"), 4, 1, 10),
+        timeout_seconds=_number(env, env_name("replicate_timeout_seconds"), 10.0, 0.1, 60.0),
         parameters_max_age_seconds=_parameters_max_age(env),
     )
 
 
 def load_webhook_settings(env: Mapping[str, str]) -> WebhookSettings:
-    schemes = _csv(env, "ALLOWED_IMAGE_URL_SCHEMES", DEFAULT_ALLOWED_IMAGE_URL_SCHEMES)
+    schemes = _csv(env, env_name("allowed_image_url_schemes"), DEFAULT_ALLOWED_IMAGE_URL_SCHEMES)
     unknown = sorted(set(schemes) - {"https", "http"})
     if unknown:
         raise SettingsError(
-            f"environment variable ALLOWED_IMAGE_URL_SCHEMES may list only https and http, "
+            f"environment variable {env_name('allowed_image_url_schemes')} may list only https "
+            "and http, "
             f"got {', '.join(unknown)}"
         )
     return WebhookSettings(
-        bucket_name=_required(env, "PICS_BUCKET_NAME"),
-        secret_parameter=_required(env, "WEBHOOK_SECRET_PARAMETER"),
+        bucket_name=_required(env, env_name("pics_bucket_name")),
+        secret_parameter=_required(env, env_name("webhook_secret_parameter")),
         image_host_allowlist=_host_allowlist(env),
         allowed_image_url_schemes=schemes,
         max_image_bytes=_integer(
-            env, "MAX_IMAGE_BYTES", DEFAULT_MAX_IMAGE_BYTES, 1, 5 * 1024 * 1024 * 1024
+            env, env_name("max_image_bytes"), DEFAULT_MAX_IMAGE_BYTES, 1, 5 * 1024 * 1024 * 1024
         ),
         image_download_deadline_seconds=_number(
             env,
-            "IMAGE_DOWNLOAD_DEADLINE_SECONDS",
+            env_name("image_download_deadline_seconds"),
             DEFAULT_IMAGE_DOWNLOAD_DEADLINE_SECONDS,
             0.1,
             MAX_IMAGE_DOWNLOAD_DEADLINE_SECONDS,
         ),
-        image_fetch_allow_loopback=_boolean(env, "IMAGE_FETCH_ALLOW_LOOPBACK", default=False),
+        image_fetch_allow_loopback=_boolean(
+            env, env_name("image_fetch_allow_loopback"), default=False
+        ),
         parameters_max_age_seconds=_parameters_max_age(env),
     )
 
 
 def load_sweeper_settings(env: Mapping[str, str]) -> SweeperSettings:
     return SweeperSettings(
-        pending_index_name=_required(env, "PENDING_INDEX_NAME"),
-        picture_deadline_minutes=_integer(env, "PICTURE_DEADLINE_MINUTES", 30, 1, 1440),
-        token_parameter=_required(env, "REPLICATE_API_TOKEN_PARAMETER"),
-        api_url=_service_url(env, "REPLICATE_API_URL", DEFAULT_REPLICATE_API_URL),
+        pending_index_name=_required(env, env_name("pending_index_name")),
+        picture_deadline_minutes=_integer(env, env_name("picture_deadline_minutes"), 30, 1, 1440),
+        token_parameter=_required(env, env_name("replicate_api_token_parameter")),
+        api_url=_service_url(env, env_name("replicate_api_url"), DEFAULT_REPLICATE_API_URL),
         parameters_max_age_seconds=_parameters_max_age(env),
     )
 
 
 def load_cleanup_settings(env: Mapping[str, str]) -> CleanupSettings:
     return CleanupSettings(
-        bucket_name=_required(env, "PICS_BUCKET_NAME"),
-        token_parameter=_required(env, "REPLICATE_API_TOKEN_PARAMETER"),
-        api_url=_service_url(env, "REPLICATE_API_URL", DEFAULT_REPLICATE_API_URL),
+        bucket_name=_required(env, env_name("pics_bucket_name")),
+        token_parameter=_required(env, env_name("replicate_api_token_parameter")),
+        api_url=_service_url(env, env_name("replicate_api_url"), DEFAULT_REPLICATE_API_URL),
         parameters_max_age_seconds=_parameters_max_age(env),
     )
 
@@ -259,7 +268,7 @@ def load_publish_settings(env: Mapping[str, str]) -> PublishSettings:
     if not region:
         raise SettingsError("environment variable AWS_REGION is required but not set")
     return PublishSettings(
-        appsync_graphql_url=_service_url(env, "APPSYNC_GRAPHQL_URL"),
+        appsync_graphql_url=_service_url(env, env_name("appsync_graphql_url")),
         region=region,
     )
 
@@ -300,9 +309,11 @@ class SignUpSettings:
 
 
 def load_sign_up_settings(env: Mapping[str, str]) -> SignUpSettings:
-    domains = _csv(env, "ALLOWED_EMAIL_DOMAINS", ())
+    domains = _csv(env, env_name("allowed_email_domains"), ())
     if not domains:
-        raise SettingsError("environment variable ALLOWED_EMAIL_DOMAINS is required but not set")
+        raise SettingsError(
+            f"environment variable {env_name('allowed_email_domains')} is required but not set"
+        )
     return SignUpSettings(allowed_email_domains=tuple(d.rstrip(".") for d in domains))
 
 

@@ -15,6 +15,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
+from aipic.contract import CONTRACT
 from botocore.client import BaseClient
 from graphql import parse
 from graphql.language import ObjectTypeDefinitionNode, ObjectTypeExtensionNode
@@ -166,10 +167,9 @@ class ApiDefinition:
 
 # --- the repository's API, as modules/api wires it ---
 
+# The contract's data sources (modules/api creates them): one of each type.
 _DATA_SOURCE_NAMES = {
-    DataSource.NONE: "none",
-    DataSource.DYNAMODB: "pics",
-    DataSource.LAMBDA: "generate",
+    DataSource(kind): name for name, kind in CONTRACT["api"]["data_sources"].items()
 }
 
 
@@ -184,7 +184,7 @@ def api_from_repository(
     resolvers_dir: Path = RESOLVERS_DIR,
 ) -> ApiDefinition:
     """The API modules/api creates, built from schema.graphql and the executor's RESOLVERS
-    table (data source names as in modules/api: none, pics, generate)."""
+    table (data source names from the contract, as modules/api names them)."""
 
     def code_of(file_name: str) -> str:
         text = (resolvers_dir / file_name).read_text(encoding="utf-8")
@@ -193,11 +193,13 @@ def api_from_repository(
         return text
 
     data_sources = {
-        "none": DataSourceDefinition("none", DataSource.NONE),
-        "pics": DataSourceDefinition("pics", DataSource.DYNAMODB, table_name=table_name),
-        "generate": DataSourceDefinition(
-            "generate", DataSource.LAMBDA, function_arn=generate_function_arn
-        ),
+        name: DataSourceDefinition(
+            name,
+            kind,
+            table_name=table_name if kind is DataSource.DYNAMODB else None,
+            function_arn=generate_function_arn if kind is DataSource.LAMBDA else None,
+        )
+        for kind, name in _DATA_SOURCE_NAMES.items()
     }
     functions: dict[str, FunctionDefinition] = {}
     resolvers: list[ResolverDefinition] = []

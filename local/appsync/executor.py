@@ -10,7 +10,8 @@ feeds the response handler as `ctx.result` / `ctx.error`, as AppSync does.
     executor = AppSyncExecutor(dynamodb_client, "pics", lambda_invoker=run_generate)
     pic = executor.execute("createAIPic", {"prompt": "a cat"}, cognito_identity("sub-1")).unwrap()
 
-`RESOLVERS` mirrors how modules/api wires schema fields to resolver files and data sources.
+`RESOLVERS` is how modules/api wires schema fields to resolver files and data sources: both
+read it from the contract (modules/contract/contract.json, through ``aipic.contract``).
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import IO, Any
 
+from aipic.contract import CONTRACT
 from boto3.dynamodb.types import TypeDeserializer
 from botocore.client import BaseClient
 from botocore.exceptions import ClientError
@@ -44,7 +46,6 @@ from botocore.exceptions import ClientError
 REPO_ROOT = Path(__file__).resolve().parents[2]
 RESOLVERS_DIR = REPO_ROOT / "modules" / "api" / "resolvers"
 HARNESS = Path(__file__).resolve().parent / "harness.mjs"
-OWNER_INDEX_NAME = "byOwner"
 
 # The lines modules/api rewrites with var.daily_picture_quota and var.daily_picture_ceiling
 # (same patterns as its replace()), both in one file.
@@ -89,52 +90,45 @@ class Resolver:
 
 
 _COGNITO = frozenset({AuthMode.COGNITO_USER_POOLS})
+# Fields only IAM callers reach (the publish Lambda); schema.graphql says so with
+# @aws_iam, which tests/resolvers/test_schema.py compares with this.
+_IAM_ONLY_FIELDS = frozenset({"publish", "publishAIPic"})
 
-RESOLVERS: dict[str, Resolver] = {
-    resolver.field_name: resolver
-    for resolver in (
+
+def _auth_modes(field_name: str) -> frozenset[AuthMode]:
+    return frozenset({AuthMode.IAM}) if field_name in _IAM_ONLY_FIELDS else _COGNITO
+
+
+def _resolvers(api: Mapping[str, Any]) -> dict[str, Resolver]:
+    """The wiring modules/api deploys, from the contract's ``api`` section."""
+    data_sources = {name: DataSource(kind) for name, kind in api["data_sources"].items()}
+    resolvers = [
         Resolver(
-            "Mutation",
-            "createAIPic",
-            "createAIPic.js",
-            _COGNITO,
-            functions=(
-                PipelineFunction("validatePrompt.js", DataSource.NONE),
-                PipelineFunction("enforceQuota.js", DataSource.DYNAMODB),
-                PipelineFunction("enforceGlobalCeiling.js", DataSource.DYNAMODB),
-                PipelineFunction("putPic.js", DataSource.DYNAMODB),
-                PipelineFunction("invokeGenerate.js", DataSource.LAMBDA),
+            pipeline["type"],
+            field_name,
+            f"{pipeline['code']}.js",
+            _auth_modes(field_name),
+            functions=tuple(
+                PipelineFunction(f"{step['name']}.js", data_sources[step["data_source"]])
+                for step in pipeline["functions"]
             ),
-        ),
-        *(
-            Resolver(
-                "Mutation",
-                field_name,
-                "ownPicPipeline.js",
-                _COGNITO,
-                functions=(
-                    PipelineFunction("getOwnPic.js", DataSource.DYNAMODB),
-                    PipelineFunction(step, DataSource.DYNAMODB),
-                ),
-            )
-            for field_name, step in (
-                ("cancelAIPic", "cancelPic.js"),
-                ("deleteAIPic", "deletePic.js"),
-            )
-        ),
-        Resolver("Query", "listAIPics", "listAIPics.js", _COGNITO, DataSource.DYNAMODB),
-        Resolver("Mutation", "publish", "publish.js", frozenset({AuthMode.IAM}), DataSource.NONE),
+        )
+        for field_name, pipeline in api["pipelines"].items()
+    ]
+    resolvers += [
         Resolver(
-            "Mutation",
-            "publishAIPic",
-            "publishAIPic.js",
-            frozenset({AuthMode.IAM}),
-            DataSource.NONE,
-        ),
-        Resolver("Subscription", "subscribe", "subscribe.js", _COGNITO, DataSource.NONE),
-        Resolver("Subscription", "onAIPicChange", "onAIPicChange.js", _COGNITO, DataSource.NONE),
-    )
-}
+            unit["type"],
+            field_name,
+            f"{field_name}.js",
+            _auth_modes(field_name),
+            data_sources[unit["data_source"]],
+        )
+        for field_name, unit in api["units"].items()
+    ]
+    return {resolver.field_name: resolver for resolver in resolvers}
+
+
+RESOLVERS: dict[str, Resolver] = _resolvers(CONTRACT["api"])
 
 
 # --- identities (the shapes AppSync puts in ctx.identity) ---

@@ -1,3 +1,8 @@
+# The resolver wiring, pipeline order and the owner index's name: modules/contract.
+module "contract" {
+  source = "../contract"
+}
+
 data "aws_caller_identity" "current" {}
 data "aws_region" "current" {}
 data "aws_partition" "current" {}
@@ -14,7 +19,7 @@ locals {
   # lintable JavaScript.
   quota_pattern            = "const DAILY_PICTURE_QUOTA = \\d+;"
   ceiling_pattern          = "const DAILY_PICTURE_CEILING = \\d+;"
-  create_pic_code_template = file("${local.resolvers_dir}/createAIPic.js")
+  create_pic_code_template = file("${local.resolvers_dir}/${module.contract.api.pipelines.createAIPic.code}.js")
   create_pic_code = replace(
     replace(
       local.create_pic_code_template,
@@ -27,32 +32,19 @@ locals {
 
   js_runtime = { name = "APPSYNC_JS", runtime_version = "1.0.0" }
 
-  # Functions of the createAIPic pipeline, in execution order.
-  create_pic_steps = [
-    { name = "validatePrompt", data_source = "none" },
-    { name = "enforceQuota", data_source = "pics" },
-    # After the per-user quota: an over-quota caller never reaches the shared counter.
-    { name = "enforceGlobalCeiling", data_source = "pics" },
-    { name = "putPic", data_source = "pics" },
-    { name = "invokeGenerate", data_source = "generate" },
-  ]
-
-  # Pipelines on one of the caller's own pictures (pics data source): getOwnPic
-  # refuses anyone else's, then the field's own step; ownPicPipeline.js is their
-  # before/after code.
+  # Functions of each pipeline, in execution order, and the unit resolvers
+  # (modules/contract/contract.json api). createAIPic has its own resources
+  # (its code carries the daily limits); the others share own_pic.
+  pipelines        = module.contract.api.pipelines
+  create_pic_steps = local.pipelines.createAIPic.functions
   own_pic_pipelines = {
-    cancelAIPic = "cancelPic"
-    deleteAIPic = "deletePic"
+    for field, pipeline in local.pipelines : field => pipeline if field != "createAIPic"
   }
-  own_pic_functions = toset(concat(["getOwnPic"], values(local.own_pic_pipelines)))
-
-  unit_resolvers = {
-    listAIPics    = { type = "Query", data_source = "pics" }
-    publish       = { type = "Mutation", data_source = "none" }
-    publishAIPic  = { type = "Mutation", data_source = "none" }
-    subscribe     = { type = "Subscription", data_source = "none" }
-    onAIPicChange = { type = "Subscription", data_source = "none" }
+  own_pic_functions = {
+    for step in flatten([for pipeline in values(local.own_pic_pipelines) : pipeline.functions]) :
+    step.name => step...
   }
+  unit_resolvers = module.contract.api.units
 
   data_source_names = {
     none     = aws_appsync_datasource.none.name
@@ -60,7 +52,8 @@ locals {
     generate = aws_appsync_datasource.generate.name
   }
 
-  owner_index_arn = "${var.table_arn}/index/${var.owner_index_name}"
+  owner_index_name = coalesce(var.owner_index_name, module.contract.table.indexes.owner.name)
+  owner_index_arn  = "${var.table_arn}/index/${local.owner_index_name}"
 
   # Only AppSync acting for this account may assume the module's roles.
   appsync_trust_policy = jsonencode({
@@ -198,6 +191,13 @@ resource "aws_iam_role_policy" "pics_data_source" {
       },
     ]
   })
+
+  lifecycle {
+    precondition {
+      condition     = local.owner_index_name == module.contract.table.indexes.owner.name
+      error_message = "owner_index_name must be the contract's owner index (modules/contract/contract.json), the one listAIPics.js queries."
+    }
+  }
 }
 
 resource "aws_appsync_datasource" "pics" {
@@ -268,7 +268,7 @@ resource "aws_appsync_function" "create_pic" {
 
 resource "aws_appsync_resolver" "create_pic" {
   api_id = aws_appsync_graphql_api.this.id
-  type   = "Mutation"
+  type   = local.pipelines.createAIPic.type
   field  = "createAIPic"
   kind   = "PIPELINE"
   code   = local.create_pic_code
@@ -299,7 +299,7 @@ resource "aws_appsync_function" "own_pic" {
 
   api_id      = aws_appsync_graphql_api.this.id
   name        = each.key
-  data_source = aws_appsync_datasource.pics.name
+  data_source = local.data_source_names[each.value[0].data_source]
   code        = file("${local.resolvers_dir}/${each.key}.js")
 
   runtime {
@@ -312,16 +312,13 @@ resource "aws_appsync_resolver" "own_pic" {
   for_each = local.own_pic_pipelines
 
   api_id = aws_appsync_graphql_api.this.id
-  type   = "Mutation"
+  type   = each.value.type
   field  = each.key
   kind   = "PIPELINE"
-  code   = file("${local.resolvers_dir}/ownPicPipeline.js")
+  code   = file("${local.resolvers_dir}/${each.value.code}.js")
 
   pipeline_config {
-    functions = [
-      aws_appsync_function.own_pic["getOwnPic"].function_id,
-      aws_appsync_function.own_pic[each.value].function_id,
-    ]
+    functions = [for step in each.value.functions : aws_appsync_function.own_pic[step.name].function_id]
   }
 
   runtime {

@@ -61,12 +61,12 @@ variable "table_arn" {
 }
 
 variable "owner_index_name" {
-  description = "Name of the table's owner/createdAt global secondary index that listAIPics queries (modules/data output owner_index_name)."
+  description = "Name of the table's owner/createdAt global secondary index that listAIPics queries (modules/data output owner_index_name); null means the contract's (modules/contract), the one listAIPics.js names."
   type        = string
-  default     = "byOwner"
+  default     = null
 
   validation {
-    condition     = can(regex("^[A-Za-z0-9_.-]{3,255}$", var.owner_index_name))
+    condition     = var.owner_index_name == null || can(regex("^[A-Za-z0-9_.-]{3,255}$", var.owner_index_name))
     error_message = "owner_index_name must be a valid DynamoDB index name."
   }
 }

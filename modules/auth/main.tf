@@ -1,6 +1,11 @@
 # Who the users are (Cognito user pool + app client) and what their browser
 # may read directly (identity pool role: their own pictures, nothing else).
 
+# The pre sign-up trigger's environment variable name (sign_up.tf).
+module "contract" {
+  source = "../contract"
+}
+
 data "aws_region" "current" {}
 data "aws_caller_identity" "current" {}
 data "aws_partition" "current" {}

@@ -86,7 +86,7 @@ resource "aws_lambda_function" "pre_sign_up" {
 
   environment {
     variables = {
-      ALLOWED_EMAIL_DOMAINS = join(",", var.sign_up_email_domains)
+      (module.contract.environment.variables.allowed_email_domains) = join(",", var.sign_up_email_domains)
     }
   }
 

@@ -1,17 +1,22 @@
 # The stateful core of an environment: the customer-managed KMS key every
 # module encrypts with, the pics table and the pictures bucket.
 
+module "contract" {
+  source = "../contract"
+}
+
 data "aws_caller_identity" "current" {}
 data "aws_region" "current" {}
 data "aws_partition" "current" {}
 
 locals {
-  account_id    = data.aws_caller_identity.current.account_id
-  region        = data.aws_region.current.name
-  partition     = data.aws_partition.current.partition
-  owner_index   = "byOwner"
-  pending_index = "byPending"
-  ttl_attribute = "expiresAt"
+  account_id = data.aws_caller_identity.current.account_id
+  region     = data.aws_region.current.name
+  partition  = data.aws_partition.current.partition
+  # Key, index, TTL and stream names: modules/contract (contract.json).
+  table         = module.contract.table
+  owner_index   = local.table.indexes.owner.name
+  pending_index = local.table.indexes.pending.name
   # Bucket names are global: the account id keeps two accounts using the
   # same prefix apart.
   bucket_name = "${var.name_prefix}-pics-${local.account_id}"
@@ -72,55 +77,39 @@ resource "aws_kms_alias" "this" {
 resource "aws_dynamodb_table" "pics" {
   name                        = "${var.name_prefix}-pics"
   billing_mode                = "PAY_PER_REQUEST"
-  hash_key                    = "id"
+  hash_key                    = local.table.hash_key
   deletion_protection_enabled = var.table_deletion_protection
   # The publish Lambda compares old and new images to publish status changes.
   stream_enabled   = true
-  stream_view_type = "NEW_AND_OLD_IMAGES"
+  stream_view_type = local.table.stream_view_type
 
-  attribute {
-    name = "id"
-    type = "S"
+  dynamic "attribute" {
+    for_each = local.table.key_attributes
+    content {
+      name = attribute.key
+      type = attribute.value
+    }
   }
 
-  attribute {
-    name = "owner"
-    type = "S"
-  }
-
-  attribute {
-    name = "createdAt"
-    type = "S"
-  }
-
-  attribute {
-    name = "pendingPartition"
-    type = "S"
-  }
-
-  # listAIPics queries the caller's pictures newest first: never a scan.
-  global_secondary_index {
-    name            = local.owner_index
-    hash_key        = "owner"
-    range_key       = "createdAt"
-    projection_type = "ALL"
-  }
-
-  # Sparse: only pictures not final yet carry pendingPartition (createAIPic sets
-  # it, every final write removes it), so the sweeper queries the overdue ones
-  # oldest first without a scan. One partition value: each picture writes the
-  # index twice (in, out), far below a partition's 1,000 writes per second
+  # owner: listAIPics queries the caller's pictures newest first, never a scan.
+  # pending: sparse, only pictures not final yet carry its hash key (createAIPic
+  # sets it, every final write removes it), so the sweeper queries the overdue
+  # ones oldest first without a scan. One partition value: each picture writes
+  # the index twice (in, out), far below a partition's 1,000 writes per second
   # under the daily ceilings. Keys only: the sweeper decides on the item itself.
-  global_secondary_index {
-    name            = local.pending_index
-    hash_key        = "pendingPartition"
-    range_key       = "createdAt"
-    projection_type = "KEYS_ONLY"
+  dynamic "global_secondary_index" {
+    for_each = local.table.indexes
+    content {
+      name            = global_secondary_index.value.name
+      hash_key        = global_secondary_index.value.hash_key
+      range_key       = global_secondary_index.value.range_key
+      projection_type = global_secondary_index.value.projection
+    }
   }
 
-  # Daily quota counters carry expiresAt and disappear on their own.
+  # Daily quota counters carry the TTL attribute and disappear on their own.
   ttl {
-    attribute_name = local.ttl_attribute
+    attribute_name = local.table.ttl_attribute
     enabled        = true
   }
 

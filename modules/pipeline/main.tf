@@ -1,3 +1,7 @@
+module "contract" {
+  source = "../contract"
+}
+
 data "aws_caller_identity" "current" {}
 data "aws_region" "current" {}
 data "aws_partition" "current" {}
@@ -6,6 +10,9 @@ locals {
   account_id = data.aws_caller_identity.current.account_id
   region     = data.aws_region.current.name
   partition  = data.aws_partition.current.partition
+  # Environment variable names by key: modules/contract (contract.json), which
+  # aipic/settings.py reads too.
+  env = module.contract.environment.variables
 
   function_names = {
     for key in ["generate", "webhook", "on_upload", "publish", "sweeper", "cleanup"] : key => "${var.name_prefix}-${replace(key, "_", "-")}"
@@ -37,8 +44,8 @@ locals {
   async_max_event_age_sec = 3600
 
   common_environment = {
-    POWERTOOLS_SERVICE_NAME = "aipic"
-    POWERTOOLS_LOG_LEVEL    = var.log_level
+    (local.env.service_name) = "aipic"
+    (local.env.log_level)    = var.log_level
   }
 
   functions = {
@@ -47,13 +54,13 @@ locals {
       memory_size = 256
       timeout     = 90
       environment = {
-        PICS_TABLE_NAME               = var.table_name
-        REPLICATE_API_TOKEN_PARAMETER = module.secure_parameters.names["replicate_api_token"]
-        REPLICATE_MODEL               = var.replicate_model
-        REPLICATE_API_URL             = var.replicate_api_url
-        REPLICATE_MAX_ATTEMPTS        = tostring(local.replicate_max_attempts)
-        REPLICATE_TIMEOUT_SECONDS     = tostring(local.replicate_timeout_secs)
-        WEBHOOK_URL                   = local.webhook_url
+        (local.env.pics_table_name)               = var.table_name
+        (local.env.replicate_api_token_parameter) = module.secure_parameters.names["replicate_api_token"]
+        (local.env.replicate_model)               = var.replicate_model
+        (local.env.replicate_api_url)             = var.replicate_api_url
+        (local.env.replicate_max_attempts)        = tostring(local.replicate_max_attempts)
+        (local.env.replicate_timeout_seconds)     = tostring(local.replicate_timeout_secs)
+        (local.env.webhook_url)                   = local.webhook_url
       }
       statements = [
         {
@@ -78,17 +85,17 @@ locals {
       # Below the HTTP API's 30 s integration limit; Replicate retries a webhook that fails.
       timeout = 28
       environment = merge({
-        PICS_TABLE_NAME                 = var.table_name
-        PICS_BUCKET_NAME                = var.bucket_name
-        WEBHOOK_SECRET_PARAMETER        = module.secure_parameters.names["webhook_secret"]
-        IMAGE_HOST_ALLOWLIST            = join(",", var.image_host_allowlist)
-        MAX_IMAGE_BYTES                 = tostring(var.max_image_bytes)
-        IMAGE_DOWNLOAD_DEADLINE_SECONDS = tostring(var.image_download_deadline_seconds)
-        IMAGE_FETCH_ALLOW_LOOPBACK      = tostring(var.image_fetch_allow_loopback)
+        (local.env.pics_table_name)                 = var.table_name
+        (local.env.pics_bucket_name)                = var.bucket_name
+        (local.env.webhook_secret_parameter)        = module.secure_parameters.names["webhook_secret"]
+        (local.env.image_host_allowlist)            = join(",", var.image_host_allowlist)
+        (local.env.max_image_bytes)                 = tostring(var.max_image_bytes)
+        (local.env.image_download_deadline_seconds) = tostring(var.image_download_deadline_seconds)
+        (local.env.image_fetch_allow_loopback)      = tostring(var.image_fetch_allow_loopback)
         },
         # Set only where it widens the handler's https-only default (a loopback stand-in).
         {
-          for name, value in { ALLOWED_IMAGE_URL_SCHEMES = join(",", var.allowed_image_url_schemes) } :
+          for name, value in { (local.env.allowed_image_url_schemes) = join(",", var.allowed_image_url_schemes) } :
           name => value if var.allowed_image_url_schemes != tolist(["https"])
       })
       statements = [
@@ -118,7 +125,7 @@ locals {
       memory_size = 256
       timeout     = 30
       environment = {
-        PICS_TABLE_NAME = var.table_name
+        (local.env.pics_table_name) = var.table_name
       }
       statements = [
         {
@@ -136,7 +143,7 @@ locals {
       memory_size = 256
       timeout     = 60
       environment = {
-        APPSYNC_GRAPHQL_URL = var.graphql_url
+        (local.env.appsync_graphql_url) = var.graphql_url
       }
       statements = [
         {
@@ -165,11 +172,11 @@ locals {
       # The handler stops taking pictures 10 s before this; the next run goes on.
       timeout = 120
       environment = {
-        PICS_TABLE_NAME               = var.table_name
-        PENDING_INDEX_NAME            = var.pending_index_name
-        PICTURE_DEADLINE_MINUTES      = tostring(var.picture_deadline_minutes)
-        REPLICATE_API_TOKEN_PARAMETER = module.secure_parameters.names["replicate_api_token"]
-        REPLICATE_API_URL             = var.replicate_api_url
+        (local.env.pics_table_name)               = var.table_name
+        (local.env.pending_index_name)            = var.pending_index_name
+        (local.env.picture_deadline_minutes)      = tostring(var.picture_deadline_minutes)
+        (local.env.replicate_api_token_parameter) = module.secure_parameters.names["replicate_api_token"]
+        (local.env.replicate_api_url)             = var.replicate_api_url
       }
       statements = [
         {
@@ -199,9 +206,9 @@ locals {
       memory_size = 256
       timeout     = 60
       environment = {
-        PICS_BUCKET_NAME              = var.bucket_name
-        REPLICATE_API_TOKEN_PARAMETER = module.secure_parameters.names["replicate_api_token"]
-        REPLICATE_API_URL             = var.replicate_api_url
+        (local.env.pics_bucket_name)              = var.bucket_name
+        (local.env.replicate_api_token_parameter) = module.secure_parameters.names["replicate_api_token"]
+        (local.env.replicate_api_url)             = var.replicate_api_url
       }
       statements = [
         {

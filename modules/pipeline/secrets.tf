@@ -1,15 +1,16 @@
 # The Replicate token and the webhook signing secret: SecureString parameters
 # whose values Terraform never holds (write-only, see modules/secure_parameters).
-# Operators set them with `aws ssm put-parameter --overwrite`.
+# Operators set them with `aws ssm put-parameter --overwrite`. Their names come
+# from modules/contract.
 
 locals {
   secret_parameters = {
     replicate_api_token = {
-      name    = "/${var.name_prefix}/replicate/api-token"
+      name    = replace(module.contract.parameters.replicate_api_token, "{name_prefix}", var.name_prefix)
       purpose = "Replicate API token used by ${local.function_names["generate"]}."
     }
     webhook_secret = {
-      name    = "/${var.name_prefix}/replicate/webhook-secret"
+      name    = replace(module.contract.parameters.webhook_secret, "{name_prefix}", var.name_prefix)
       purpose = "Replicate webhook signing secret (whsec_...) checked by ${local.function_names["webhook"]}."
     }
   }

@@ -56,7 +56,9 @@ pytestmark = [pytest.mark.slow, pytest.mark.timeout(600)]
 
 PIPELINE = "module.stack.module.pipeline"
 API = "module.stack.module.api"
-PUT_PIC_STEP = '    { name = "putPic", data_source = "pics" },\n'
+# The pipeline order is the contract's (modules/api reads it from modules/contract).
+CONTRACT_FILE = "modules/contract/contract.json"
+PUT_PIC_STEP = '          {"name": "putPic", "data_source": "pics"},\n'
 
 
 @dataclass(frozen=True)
@@ -67,11 +69,11 @@ class Break:
 
 
 def _put_pic_first(tree: TreeCopy) -> None:
-    tree.edit("modules/api/main.tf", PUT_PIC_STEP, "")
+    tree.edit(CONTRACT_FILE, PUT_PIC_STEP, "")
     tree.edit(
-        "modules/api/main.tf",
-        '    { name = "validatePrompt"',
-        f'{PUT_PIC_STEP}    {{ name = "validatePrompt"',
+        CONTRACT_FILE,
+        '          {"name": "validatePrompt"',
+        f'{PUT_PIC_STEP}          {{"name": "validatePrompt"',
     )
 
 
@@ -90,12 +92,13 @@ NOTIFICATION_PREFIX = Break(
 ON_UPLOAD_ENV = Break(
     "on_upload's PICS_TABLE_NAME renamed PICS_TABLE",
     f'{PIPELINE}.aws_lambda_function.function["on_upload"]',
-    # on_upload's is the first environment after its key that sets PICS_TABLE_NAME.
+    # on_upload's is the first environment after its key that sets PICS_TABLE_NAME:
+    # the module, not the contract, renames it.
     lambda tree: tree.edit_after(
         "modules/pipeline/main.tf",
         anchor="    on_upload = {",
-        old="PICS_TABLE_NAME",
-        new="PICS_TABLE",
+        old="(local.env.pics_table_name)",
+        new='"PICS_TABLE"',
     ),
 )
 STREAM_FILTER = Break(

@@ -1,17 +1,18 @@
 """The pics table as modules/data creates it, for moto-backed tests and the demo.
 
-Keep in step with modules/data/main.tf: key `id`, index `byOwner` (owner + createdAt),
-sparse index `byPending` (pendingPartition + createdAt, keys only), NEW_AND_OLD_IMAGES
-stream, TTL on `expiresAt` (quota counters).
+Its key, indexes, TTL attribute and stream view type come from the contract
+(modules/contract/contract.json), as modules/data's do.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-OWNER_INDEX_NAME = "byOwner"
-PENDING_INDEX_NAME = "byPending"
-TTL_ATTRIBUTE = "expiresAt"
+from aipic.contract import TABLE, index_name
+
+OWNER_INDEX_NAME = index_name("owner")
+PENDING_INDEX_NAME = index_name("pending")
+TTL_ATTRIBUTE = str(TABLE["ttl_attribute"])
 
 
 def create_pics_table(dynamodb_client: Any, table_name: str) -> str:
@@ -20,31 +21,22 @@ def create_pics_table(dynamodb_client: Any, table_name: str) -> str:
         TableName=table_name,
         BillingMode="PAY_PER_REQUEST",
         AttributeDefinitions=[
-            {"AttributeName": "id", "AttributeType": "S"},
-            {"AttributeName": "owner", "AttributeType": "S"},
-            {"AttributeName": "createdAt", "AttributeType": "S"},
-            {"AttributeName": "pendingPartition", "AttributeType": "S"},
+            {"AttributeName": name, "AttributeType": kind}
+            for name, kind in TABLE["key_attributes"].items()
         ],
-        KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+        KeySchema=[{"AttributeName": TABLE["hash_key"], "KeyType": "HASH"}],
         GlobalSecondaryIndexes=[
             {
-                "IndexName": OWNER_INDEX_NAME,
+                "IndexName": index["name"],
                 "KeySchema": [
-                    {"AttributeName": "owner", "KeyType": "HASH"},
-                    {"AttributeName": "createdAt", "KeyType": "RANGE"},
+                    {"AttributeName": index["hash_key"], "KeyType": "HASH"},
+                    {"AttributeName": index["range_key"], "KeyType": "RANGE"},
                 ],
-                "Projection": {"ProjectionType": "ALL"},
-            },
-            {
-                "IndexName": PENDING_INDEX_NAME,
-                "KeySchema": [
-                    {"AttributeName": "pendingPartition", "KeyType": "HASH"},
-                    {"AttributeName": "createdAt", "KeyType": "RANGE"},
-                ],
-                "Projection": {"ProjectionType": "KEYS_ONLY"},
-            },
+                "Projection": {"ProjectionType": index["projection"]},
+            }
+            for index in TABLE["indexes"].values()
         ],
-        StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"},
+        StreamSpecification={"StreamEnabled": True, "StreamViewType": TABLE["stream_view_type"]},
     )
     dynamodb_client.update_time_to_live(
         TableName=table_name,

@@ -253,9 +253,9 @@ run "resolvers_are_appsync_js_loaded_from_files" {
 
   assert {
     condition = aws_appsync_resolver.create_pic.pipeline_config[0].functions == tolist([
-      "fn-validate-prompt", "fn-enforce-quota", "fn-enforce-global-ceiling", "fn-put-pic", "fn-invoke-generate",
+      for step in module.contract.api.pipelines.createAIPic.functions : aws_appsync_function.create_pic[step.name].function_id
     ])
-    error_message = "createAIPic must run validatePrompt, enforceQuota, enforceGlobalCeiling, putPic, invokeGenerate in that order, got ${jsonencode(aws_appsync_resolver.create_pic.pipeline_config[0].functions)}."
+    error_message = "createAIPic must run the contract's functions (validatePrompt, enforceQuota, enforceGlobalCeiling, putPic, invokeGenerate) in its order, got ${jsonencode(aws_appsync_resolver.create_pic.pipeline_config[0].functions)}."
   }
 
   assert {
@@ -271,13 +271,16 @@ run "resolvers_are_appsync_js_loaded_from_files" {
     condition = {
       for name, f in aws_appsync_function.create_pic : name => f.data_source
       } == {
-      validatePrompt       = "none"
-      enforceQuota         = "pics"
-      enforceGlobalCeiling = "pics"
-      putPic               = "pics"
-      invokeGenerate       = "generate"
+      for step in module.contract.api.pipelines.createAIPic.functions : step.name => step.data_source
     }
-    error_message = "Each pipeline function must use its data source."
+    error_message = "Each pipeline function must use the contract's data source."
+  }
+
+  assert {
+    condition = {
+      for ds in [aws_appsync_datasource.none, aws_appsync_datasource.pics, aws_appsync_datasource.generate] : ds.name => ds.type
+    } == module.contract.api.data_sources
+    error_message = "The data sources must be the contract's (name and type)."
   }
 
   assert {
@@ -291,23 +294,21 @@ run "resolvers_are_appsync_js_loaded_from_files" {
     condition = {
       for field, r in aws_appsync_resolver.unit : field => [r.type, r.kind, r.data_source, r.code]
       } == {
-      listAIPics    = ["Query", "UNIT", "pics", file("tests/fixtures/resolvers/listAIPics.js")]
-      publish       = ["Mutation", "UNIT", "none", file("tests/fixtures/resolvers/publish.js")]
-      publishAIPic  = ["Mutation", "UNIT", "none", file("tests/fixtures/resolvers/publishAIPic.js")]
-      subscribe     = ["Subscription", "UNIT", "none", file("tests/fixtures/resolvers/subscribe.js")]
-      onAIPicChange = ["Subscription", "UNIT", "none", file("tests/fixtures/resolvers/onAIPicChange.js")]
+      for field, unit in module.contract.api.units : field => [unit.type, "UNIT", unit.data_source, file("tests/fixtures/resolvers/${field}.js")]
     }
-    error_message = "listAIPics (pics), publish, publishAIPic, subscribe and onAIPicChange (none) must be unit resolvers loaded from their files."
+    error_message = "The contract's unit resolvers (listAIPics, publish, publishAIPic, subscribe, onAIPicChange) must have its types and data sources and be loaded from their files."
   }
 
   assert {
     condition = {
       for field, r in aws_appsync_resolver.own_pic : field => [r.type, r.kind, r.code, r.pipeline_config[0].functions]
       } == {
-      cancelAIPic = ["Mutation", "PIPELINE", file("tests/fixtures/resolvers/ownPicPipeline.js"), tolist(["fn-get-own-pic", "fn-cancel-pic"])]
-      deleteAIPic = ["Mutation", "PIPELINE", file("tests/fixtures/resolvers/ownPicPipeline.js"), tolist(["fn-get-own-pic", "fn-delete-pic"])]
+      for field, pipeline in module.contract.api.pipelines : field => [
+        pipeline.type, "PIPELINE", file("tests/fixtures/resolvers/${pipeline.code}.js"),
+        tolist([for step in pipeline.functions : aws_appsync_function.own_pic[step.name].function_id]),
+      ] if field != "createAIPic"
     }
-    error_message = "cancelAIPic and deleteAIPic must be pipelines running getOwnPic first, then cancelPic or deletePic."
+    error_message = "cancelAIPic and deleteAIPic must be the contract's pipelines: getOwnPic first, then cancelPic or deletePic."
   }
 
   assert {
@@ -371,9 +372,9 @@ run "deploy_with_module_resolvers" {
 
   assert {
     condition = aws_appsync_resolver.create_pic.pipeline_config[0].functions == tolist([
-      "fn-validate-prompt", "fn-enforce-quota", "fn-enforce-global-ceiling", "fn-put-pic", "fn-invoke-generate",
+      for step in module.contract.api.pipelines.createAIPic.functions : aws_appsync_function.create_pic[step.name].function_id
     ])
-    error_message = "createAIPic must run validatePrompt, enforceQuota, enforceGlobalCeiling, putPic, invokeGenerate in that order."
+    error_message = "createAIPic must run the contract's functions in its order."
   }
 }
 

@@ -135,3 +135,12 @@ run "rejects_a_schema_path_instead_of_its_text" {
   }
   expect_failures = [var.schema]
 }
+
+# listAIPics.js queries the contract's owner index; IAM must grant that one.
+run "rejects_an_owner_index_other_than_the_contracts" {
+  command = plan
+  variables {
+    owner_index_name = "byCreator"
+  }
+  expect_failures = [aws_iam_role_policy.pics_data_source]
+}

@@ -101,7 +101,7 @@ run "email_domain_allowlist_installs_the_pre_sign_up_trigger" {
       aws_lambda_function.pre_sign_up[0].timeout <= 5 &&
       aws_lambda_function.pre_sign_up[0].kms_key_arn == var.kms_key_arn &&
       aws_lambda_function.pre_sign_up[0].role == aws_iam_role.pre_sign_up[0].arn &&
-      aws_lambda_function.pre_sign_up[0].environment[0].variables == tomap({ ALLOWED_EMAIL_DOMAINS = "example.com,partner.example.org" })
+      aws_lambda_function.pre_sign_up[0].environment[0].variables == tomap({ (module.contract.environment.variables.allowed_email_domains) = "example.com,partner.example.org" })
     )
     error_message = "The trigger must run aipic.handlers.pre_sign_up from the functions artifact (no layer) within Cognito's 5 s, with the allowed domains in ALLOWED_EMAIL_DOMAINS and its own role."
   }

@@ -66,13 +66,13 @@ run "table_is_keyed_indexed_streamed_recoverable_and_encrypted" {
   command = apply
 
   assert {
-    condition     = aws_dynamodb_table.pics.name == "aipic-test-pics" && aws_dynamodb_table.pics.hash_key == "id" && aws_dynamodb_table.pics.range_key == null
-    error_message = "The table is aipic-test-pics with partition key id only."
+    condition     = aws_dynamodb_table.pics.name == "aipic-test-pics" && aws_dynamodb_table.pics.hash_key == module.contract.table.hash_key && aws_dynamodb_table.pics.range_key == null
+    error_message = "The table is aipic-test-pics with the contract's partition key only."
   }
 
   assert {
-    condition     = { for a in aws_dynamodb_table.pics.attribute : a.name => a.type } == { id = "S", owner = "S", createdAt = "S", pendingPartition = "S" }
-    error_message = "Key attributes must be id, owner, createdAt and pendingPartition, all strings."
+    condition     = { for a in aws_dynamodb_table.pics.attribute : a.name => a.type } == module.contract.table.key_attributes
+    error_message = "Key attributes must be the contract's (modules/contract/contract.json table.key_attributes)."
   }
 
   assert {
@@ -82,19 +82,18 @@ run "table_is_keyed_indexed_streamed_recoverable_and_encrypted" {
 
   assert {
     condition = { for g in aws_dynamodb_table.pics.global_secondary_index : g.name => [g.hash_key, g.range_key, g.projection_type] } == {
-      byOwner   = ["owner", "createdAt", "ALL"]
-      byPending = ["pendingPartition", "createdAt", "KEYS_ONLY"]
+      for index in values(module.contract.table.indexes) : index.name => [index.hash_key, index.range_key, index.projection]
     }
-    error_message = "The indexes must be byOwner (owner, createdAt, projection ALL) and the sparse byPending (pendingPartition, createdAt, keys only)."
+    error_message = "The indexes must be the contract's: owner (owner, createdAt, projection ALL) and the sparse pending (pendingPartition, createdAt, keys only)."
   }
 
   assert {
-    condition     = output.owner_index_name == "byOwner" && output.pending_index_name == "byPending"
-    error_message = "owner_index_name and pending_index_name must name the indexes."
+    condition     = output.owner_index_name == module.contract.table.indexes.owner.name && output.pending_index_name == module.contract.table.indexes.pending.name
+    error_message = "owner_index_name and pending_index_name must name the contract's indexes."
   }
 
   assert {
-    condition     = aws_dynamodb_table.pics.stream_enabled && aws_dynamodb_table.pics.stream_view_type == "NEW_AND_OLD_IMAGES"
+    condition     = aws_dynamodb_table.pics.stream_enabled && aws_dynamodb_table.pics.stream_view_type == module.contract.table.stream_view_type
     error_message = "The stream must carry old and new images for the publish Lambda."
   }
 
@@ -109,8 +108,8 @@ run "table_is_keyed_indexed_streamed_recoverable_and_encrypted" {
   }
 
   assert {
-    condition     = aws_dynamodb_table.pics.ttl[0].enabled && aws_dynamodb_table.pics.ttl[0].attribute_name == "expiresAt"
-    error_message = "TTL must be on, on expiresAt (the quota counters' expiry)."
+    condition     = aws_dynamodb_table.pics.ttl[0].enabled && aws_dynamodb_table.pics.ttl[0].attribute_name == module.contract.table.ttl_attribute
+    error_message = "TTL must be on, on the contract's TTL attribute (the quota counters' expiry)."
   }
 
   assert {

@@ -194,75 +194,100 @@ run "functions_run_the_built_artifacts" {
 run "environment_variables_follow_the_contract" {
   command = apply
 
+  # Every function gets its required variables and only what the contract lists
+  # for it (modules/contract/contract.json environment.functions): the same
+  # names aipic/settings.py reads.
   assert {
-    condition = aws_lambda_function.function["generate"].environment[0].variables == tomap({
-      POWERTOOLS_SERVICE_NAME       = "aipic"
-      POWERTOOLS_LOG_LEVEL          = "INFO"
-      PICS_TABLE_NAME               = "aipic-test-pics"
-      REPLICATE_API_TOKEN_PARAMETER = "/aipic-test/replicate/api-token"
-      REPLICATE_MODEL               = "ac732df83cea7fff18b8472768c88ad041fa750ff7682a21affe81863cbe77e4"
-      REPLICATE_API_URL             = "https://api.replicate.com/v1"
-      REPLICATE_MAX_ATTEMPTS        = "4"
-      REPLICATE_TIMEOUT_SECONDS     = "10"
-      WEBHOOK_URL                   = "https://a1b2c3d4e5.execute-api.eu-west-1.amazonaws.com/webhooks/replicate"
-    })
+    condition = alltrue([
+      for key, function in aws_lambda_function.function : (
+        length(setsubtract(
+          [for name in module.contract.environment.functions[key].required : module.contract.environment.variables[name]],
+          keys(function.environment[0].variables),
+        )) == 0 &&
+        length(setsubtract(
+          keys(function.environment[0].variables),
+          [
+            for name in concat(
+              module.contract.environment.common,
+              module.contract.environment.functions[key].required,
+              module.contract.environment.functions[key].optional,
+            ) : module.contract.environment.variables[name]
+          ],
+        )) == 0
+      )
+    ])
+    error_message = "Each function's environment must hold the contract's required variables and no name the contract does not list for it."
+  }
+
+  assert {
+    condition = aws_lambda_function.function["generate"].environment[0].variables == tomap({ for key, value in {
+      service_name                  = "aipic"
+      log_level                     = "INFO"
+      pics_table_name               = "aipic-test-pics"
+      replicate_api_token_parameter = "/aipic-test/replicate/api-token"
+      replicate_model               = "ac732df83cea7fff18b8472768c88ad041fa750ff7682a21affe81863cbe77e4"
+      replicate_api_url             = "https://api.replicate.com/v1"
+      replicate_max_attempts        = "4"
+      replicate_timeout_seconds     = "10"
+      webhook_url                   = "https://a1b2c3d4e5.execute-api.eu-west-1.amazonaws.com/webhooks/replicate"
+    } : module.contract.environment.variables[key] => value })
     error_message = "generate's environment must be exactly the documented variables."
   }
 
   assert {
-    condition = aws_lambda_function.function["webhook"].environment[0].variables == tomap({
-      POWERTOOLS_SERVICE_NAME         = "aipic"
-      POWERTOOLS_LOG_LEVEL            = "INFO"
-      PICS_TABLE_NAME                 = "aipic-test-pics"
-      PICS_BUCKET_NAME                = "aipic-test-pics-123456789012"
-      WEBHOOK_SECRET_PARAMETER        = "/aipic-test/replicate/webhook-secret"
-      IMAGE_HOST_ALLOWLIST            = "replicate.delivery"
-      MAX_IMAGE_BYTES                 = "20971520"
-      IMAGE_DOWNLOAD_DEADLINE_SECONDS = "20"
-      IMAGE_FETCH_ALLOW_LOOPBACK      = "false"
-    })
+    condition = aws_lambda_function.function["webhook"].environment[0].variables == tomap({ for key, value in {
+      service_name                    = "aipic"
+      log_level                       = "INFO"
+      pics_table_name                 = "aipic-test-pics"
+      pics_bucket_name                = "aipic-test-pics-123456789012"
+      webhook_secret_parameter        = "/aipic-test/replicate/webhook-secret"
+      image_host_allowlist            = "replicate.delivery"
+      max_image_bytes                 = "20971520"
+      image_download_deadline_seconds = "20"
+      image_fetch_allow_loopback      = "false"
+    } : module.contract.environment.variables[key] => value })
     error_message = "webhook's environment must be exactly the documented variables (https only: no ALLOWED_IMAGE_URL_SCHEMES; loopback refused)."
   }
 
   assert {
-    condition = aws_lambda_function.function["on_upload"].environment[0].variables == tomap({
-      POWERTOOLS_SERVICE_NAME = "aipic"
-      POWERTOOLS_LOG_LEVEL    = "INFO"
-      PICS_TABLE_NAME         = "aipic-test-pics"
-    })
+    condition = aws_lambda_function.function["on_upload"].environment[0].variables == tomap({ for key, value in {
+      service_name    = "aipic"
+      log_level       = "INFO"
+      pics_table_name = "aipic-test-pics"
+    } : module.contract.environment.variables[key] => value })
     error_message = "on_upload's environment must be exactly the documented variables."
   }
 
   assert {
-    condition = aws_lambda_function.function["cleanup"].environment[0].variables == tomap({
-      POWERTOOLS_SERVICE_NAME       = "aipic"
-      POWERTOOLS_LOG_LEVEL          = "INFO"
-      PICS_BUCKET_NAME              = "aipic-test-pics-123456789012"
-      REPLICATE_API_TOKEN_PARAMETER = "/aipic-test/replicate/api-token"
-      REPLICATE_API_URL             = "https://api.replicate.com/v1"
-    })
+    condition = aws_lambda_function.function["cleanup"].environment[0].variables == tomap({ for key, value in {
+      service_name                  = "aipic"
+      log_level                     = "INFO"
+      pics_bucket_name              = "aipic-test-pics-123456789012"
+      replicate_api_token_parameter = "/aipic-test/replicate/api-token"
+      replicate_api_url             = "https://api.replicate.com/v1"
+    } : module.contract.environment.variables[key] => value })
     error_message = "cleanup's environment must be exactly the documented variables."
   }
 
   assert {
-    condition = aws_lambda_function.function["publish"].environment[0].variables == tomap({
-      POWERTOOLS_SERVICE_NAME = "aipic"
-      POWERTOOLS_LOG_LEVEL    = "INFO"
-      APPSYNC_GRAPHQL_URL     = "https://abcdefghijklmnopqrstuvwxyz.appsync-api.eu-west-1.amazonaws.com/graphql"
-    })
+    condition = aws_lambda_function.function["publish"].environment[0].variables == tomap({ for key, value in {
+      service_name        = "aipic"
+      log_level           = "INFO"
+      appsync_graphql_url = "https://abcdefghijklmnopqrstuvwxyz.appsync-api.eu-west-1.amazonaws.com/graphql"
+    } : module.contract.environment.variables[key] => value })
     error_message = "publish's environment must be exactly the documented variables."
   }
 
   assert {
-    condition = aws_lambda_function.function["sweeper"].environment[0].variables == tomap({
-      POWERTOOLS_SERVICE_NAME       = "aipic"
-      POWERTOOLS_LOG_LEVEL          = "INFO"
-      PICS_TABLE_NAME               = "aipic-test-pics"
-      PENDING_INDEX_NAME            = "byPending"
-      PICTURE_DEADLINE_MINUTES      = "30"
-      REPLICATE_API_TOKEN_PARAMETER = "/aipic-test/replicate/api-token"
-      REPLICATE_API_URL             = "https://api.replicate.com/v1"
-    })
+    condition = aws_lambda_function.function["sweeper"].environment[0].variables == tomap({ for key, value in {
+      service_name                  = "aipic"
+      log_level                     = "INFO"
+      pics_table_name               = "aipic-test-pics"
+      pending_index_name            = "byPending"
+      picture_deadline_minutes      = "30"
+      replicate_api_token_parameter = "/aipic-test/replicate/api-token"
+      replicate_api_url             = "https://api.replicate.com/v1"
+    } : module.contract.environment.variables[key] => value })
     error_message = "sweeper's environment must be exactly the documented variables."
   }
 }
@@ -615,8 +640,8 @@ run "secret_parameter_names_are_output" {
 
   assert {
     condition = (
-      output.replicate_token_parameter_name == "/aipic-test/replicate/api-token" &&
-      output.webhook_secret_parameter_name == "/aipic-test/replicate/webhook-secret"
+      output.replicate_token_parameter_name == replace(module.contract.parameters.replicate_api_token, "{name_prefix}", "aipic-test") &&
+      output.webhook_secret_parameter_name == replace(module.contract.parameters.webhook_secret, "{name_prefix}", "aipic-test")
     )
     error_message = "The parameter names must be output for the operator."
   }

@@ -62,7 +62,7 @@ module "api" {
   user_pool_id          = var.user_pool_id
   table_name            = var.table_name
   table_arn             = var.table_arn
-  owner_index_name      = "byOwner"
+  owner_index_name      = null
   kms_key_arn           = var.kms_key_arn
   generate_function_arn = var.generate_function_arn
   daily_picture_quota   = 10
