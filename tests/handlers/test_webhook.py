@@ -9,7 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from aipic import failure_reasons
-from aipic.handlers.webhook import MAX_BODY_BYTES, MAX_JSON_DEPTH, MAX_TRANSIENT_FAILURES
+from aipic.decisions.webhook import MAX_BODY_BYTES, MAX_JSON_DEPTH, MAX_TRANSIENT_FAILURES
 from aipic.observability import record_keys
 
 from local.replicate.standin import (
