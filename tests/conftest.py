@@ -22,6 +22,7 @@ from moto import mock_aws
 from local.appsync.standin import AppSyncStandIn
 from local.replicate.standin import MODEL_VERSION, ReplicateStandIn
 from local.runtime.events import DynamoDBStreamReader
+from local.runtime.http_api import HttpApiGateway
 from tests.support.pics_table import PENDING_INDEX_NAME, create_pics_table
 
 REGION = "us-east-1"
@@ -203,6 +204,16 @@ def appsync(aws: AwsAccount, monkeypatch: pytest.MonkeyPatch) -> Iterator[AppSyn
     with AppSyncStandIn(region=REGION) as standin:
         monkeypatch.setenv("APPSYNC_GRAPHQL_URL", standin.url)
         yield standin
+
+
+@pytest.fixture
+def gateway(aws: AwsAccount, monkeypatch: pytest.MonkeyPatch) -> Iterator[HttpApiGateway]:
+    """Replicate's webhooks reach the webhook handler (as through the HTTP API)."""
+    from aipic.handlers import webhook
+
+    with HttpApiGateway(webhook.handler) as api:
+        monkeypatch.setenv("WEBHOOK_URL", api.webhook_url)
+        yield api
 
 
 @pytest.fixture

@@ -32,6 +32,7 @@ INTEGRATION = (
     "resolvers/test_lint.py",  # eslint
     "resolvers/test_pipeline_moto.py",
     "handlers/test_webhook_memory.py",  # streams a 64 MiB picture
+    "handlers/test_races.py",  # real threads and delays: deliveries, retries, the webhook first
     "terraform/test_secret_state.py",  # terraform apply against moto's server
     "test_build.py",  # builds the Lambda artifacts
     "test_demo.py",

@@ -114,34 +114,6 @@ def test_logs_events_store_rising_steps_only(aws: AwsAccount, replicate: Replica
     assert calls["UpdateItem"] == 3  # a step not past the stored one is not even tried
 
 
-def test_a_start_event_without_a_bar_writes_nothing(
-    aws: AwsAccount, replicate: ReplicateStandIn
-) -> None:
-    prediction_id = processing_pic(aws, replicate)
-    calls = count_writes()
-    start = {"id": prediction_id, "status": "starting", "logs": None}
-
-    assert call_webhook(webhook_event(start)) == (200, {"message": "no new progress step"})
-    assert calls["UpdateItem"] == 0
-
-
-@pytest.mark.parametrize("final_status", ["COMPLETED", "FAILED", "CANCELED"])
-def test_a_late_logs_event_leaves_a_final_picture_alone(
-    aws: AwsAccount, replicate: ReplicateStandIn, final_status: str
-) -> None:
-    prediction_id = processing_pic(aws, replicate)
-    aws.put_pic(PIC_ID, status=final_status, prediction_id=prediction_id)
-    calls = count_writes()
-
-    status, body = call_webhook(webhook_event(logs_prediction(prediction_id, 30)))
-
-    assert (status, body) == (200, {"message": "picture already final"})
-    assert calls["UpdateItem"] == 0
-    item = aws.item(PIC_ID)
-    assert item is not None
-    assert "progress" not in item
-
-
 def test_the_conditional_write_refuses_a_picture_that_went_final_meanwhile(
     aws: AwsAccount, replicate: ReplicateStandIn
 ) -> None:
