@@ -4,6 +4,7 @@ only rise, never on a final picture; the webhook records it from start/logs even
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -79,19 +80,25 @@ def logs_prediction(prediction_id: str, done: int, total: int = 50) -> dict[str,
     return {"id": prediction_id, "status": "processing", "logs": run_logs(done, total, 0.1)}
 
 
-def count_writes() -> Counter[str]:
+@pytest.fixture
+def count_writes(aws: AwsAccount) -> Iterator[Counter[str]]:
+    """DynamoDB calls by operation from here on (the client outlives the test)."""
     calls: Counter[str] = Counter()
 
     def record(model: Any, **_: object) -> None:
         calls[model.name] += 1
 
-    dynamodb_client().meta.events.register("before-call.dynamodb", record)
-    return calls
+    events = dynamodb_client().meta.events
+    events.register("before-call.dynamodb", record)
+    yield calls
+    events.unregister("before-call.dynamodb", record)
 
 
-def test_logs_events_store_rising_steps_only(aws: AwsAccount, replicate: ReplicateStandIn) -> None:
+def test_logs_events_store_rising_steps_only(
+    aws: AwsAccount, replicate: ReplicateStandIn, count_writes: Counter[str]
+) -> None:
     prediction_id = processing_pic(aws, replicate)
-    calls = count_writes()
+    calls = count_writes
     # Delivered out of order and repeated, as retried webhooks can be.
     answers = [
         call_webhook(webhook_event(logs_prediction(prediction_id, done)))[1]
