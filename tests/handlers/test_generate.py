@@ -102,6 +102,23 @@ def test_an_official_model_is_created_through_its_models_endpoint(
     assert item["predictionId"] == prediction["id"]
 
 
+def test_an_event_missing_a_field_raises_before_anything_is_read() -> None:
+    # Raising sends the event to the on-failure queue; every case: test_decisions_generate.py
+    with pytest.raises(generate.InvalidGenerateEventError, match="prompt"):
+        invoke({"id": PIC_ID, "owner": OWNER, "prompt": " "})
+
+
+def test_a_picture_already_processing_is_skipped(
+    aws: AwsAccount, replicate: ReplicateStandIn
+) -> None:
+    aws.put_pic(PIC_ID, status="PROCESSING", prediction_id="first-prediction", claimed=True)
+    assert invoke(generate_event()) == {"id": PIC_ID, "outcome": "skipped"}
+    assert replicate.prediction_requests == []
+    item = aws.item(PIC_ID)
+    assert item is not None
+    assert (item["completionStatus"], item["predictionId"]) == ("PROCESSING", "first-prediction")
+
+
 def test_missing_token_parameter_fails_the_picture_naming_it_in_the_log_only(
     aws: AwsAccount, replicate: ReplicateStandIn, caplog: pytest.LogCaptureFixture
 ) -> None:

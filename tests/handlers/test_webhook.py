@@ -165,6 +165,21 @@ def test_an_object_already_stored_is_not_written_again(
     assert no_uploads_left(aws)
 
 
+def test_an_unknown_picture_is_404_and_another_prediction_409(
+    aws: AwsAccount, replicate: ReplicateStandIn
+) -> None:
+    """Every row of the answer table: test_decisions_webhook.py."""
+    prediction_id = processing_pic(aws, replicate)
+    prediction = replicate.final_prediction(prediction_id)
+
+    assert call_webhook(webhook_event(prediction, pic_id="no-such-picture"))[0] == 404
+    other = prediction | {"id": "someone-elses-prediction"}
+    assert call_webhook(webhook_event(other))[0] == 409
+
+    assert_unchanged(aws, prediction_id)
+    assert replicate.file_requests == []
+
+
 # ---------------------------------------------------------------- signature
 
 
