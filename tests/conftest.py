@@ -10,6 +10,7 @@ its own environment, as a fresh Lambda execution environment would.
 from __future__ import annotations
 
 import base64
+import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -23,6 +24,7 @@ from moto import mock_aws
 from local.appsync.standin import AppSyncStandIn
 from local.replicate.standin import MODEL_VERSION, ReplicateStandIn
 from local.runtime.events import DynamoDBStreamReader
+from local.runtime.http_api import HttpApiGateway
 from tests.support.pics_table import PENDING_INDEX_NAME, create_pics_table
 
 REGION = "us-east-1"
@@ -159,9 +161,24 @@ _shared_session: list[boto3.Session] = []
 
 def _reuse_boto3_session() -> None:
     """moto drops boto3's default session on every start; reusing one keeps the parsed
-    service models, which makes each test's clients (and the handlers') much cheaper."""
+    service models, and its clients: building one costs about 10 ms (the session's event
+    hooks are copied into it), and moto intercepts below the client (a botocore
+    ``before-send`` hook), so a client built once serves every test's fresh account."""
     if not _shared_session:
-        _shared_session.append(boto3.Session(region_name=REGION))
+        session = boto3.Session(region_name=REGION)
+        build = session.client
+        clients: dict[tuple[object, ...], Any] = {}
+
+        def client(service_name: str, **options: Any) -> Any:
+            # Everything a client is built from: its arguments (a Config by identity; the
+            # key keeps it alive) and the endpoint variable.
+            key = (service_name, os.environ.get("AWS_ENDPOINT_URL"), *sorted(options.items()))
+            if key not in clients:
+                clients[key] = build(service_name, **options)
+            return clients[key]
+
+        session.client = client  # type: ignore[method-assign]
+        _shared_session.append(session)
     boto3.DEFAULT_SESSION = _shared_session[0]
 
 
@@ -207,6 +224,16 @@ def appsync(aws: AwsAccount, monkeypatch: pytest.MonkeyPatch) -> Iterator[AppSyn
     with AppSyncStandIn(region=REGION) as standin:
         monkeypatch.setenv(env_name("appsync_graphql_url"), standin.url)
         yield standin
+
+
+@pytest.fixture
+def gateway(aws: AwsAccount, monkeypatch: pytest.MonkeyPatch) -> Iterator[HttpApiGateway]:
+    """Replicate's webhooks reach the webhook handler (as through the HTTP API)."""
+    from aipic.handlers import webhook
+
+    with HttpApiGateway(webhook.handler) as api:
+        monkeypatch.setenv("WEBHOOK_URL", api.webhook_url)
+        yield api
 
 
 @pytest.fixture

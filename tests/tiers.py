@@ -32,6 +32,7 @@ INTEGRATION = (
     "resolvers/test_lint.py",  # eslint
     "resolvers/test_pipeline_moto.py",
     "handlers/test_webhook_memory.py",  # streams a 64 MiB picture
+    "handlers/test_races.py",  # real threads and delays: deliveries, retries, the webhook first
     "terraform/test_secret_state.py",  # terraform apply against moto's server
     "test_build.py",  # builds the Lambda artifacts
     "test_demo.py",
@@ -62,12 +63,32 @@ def pytest_configure(config: pytest.Config) -> None:
     )
 
 
+def _relative(path: Path) -> str | None:
+    try:
+        return path.resolve().relative_to(TESTS_DIR).as_posix()
+    except ValueError:
+        return None
+
+
+def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:
+    """Under ``-m "not integration ..."`` the integration paths are not even imported:
+    collecting them (aiohttp, gql, the emulator) costs each xdist worker seconds."""
+    if not str(config.option.markexpr or "").startswith("not integration"):
+        return None
+    relative = _relative(collection_path)
+    if relative is None:
+        return None
+    directories, files = _tier_paths()
+    if relative in files or f"{relative}/" in directories or relative.startswith(directories):
+        return True
+    return None
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     directories, files = _tier_paths()
     for item in items:
-        try:
-            relative = Path(item.path).resolve().relative_to(TESTS_DIR).as_posix()
-        except ValueError:
+        relative = _relative(Path(item.path))
+        if relative is None:
             continue
         if relative in files or relative.startswith(directories):
             item.add_marker(pytest.mark.integration)

@@ -22,9 +22,7 @@ attempt that crashed expires, so a later delivery can take over.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import UTC, datetime
-from enum import Enum, StrEnum
 from typing import Any
 
 from boto3.dynamodb.types import TypeDeserializer
@@ -34,6 +32,7 @@ from botocore.exceptions import ClientError
 from aipic.clients import dynamodb_client
 from aipic.coldstart import cached
 from aipic.contract import TABLE
+from aipic.decisions.picture import FINAL_STATUSES, Pic, Status, StoreClaim
 from aipic.settings import table_settings
 
 MAX_FAILURE_REASON_LENGTH = 1000
@@ -47,39 +46,19 @@ _LEAVE_PENDING = f"REMOVE {PENDING_ATTRIBUTE}"
 
 _deserializer = TypeDeserializer()
 
-
-class Status(StrEnum):
-    STARTED = "STARTED"
-    PROCESSING = "PROCESSING"
-    COMPLETED = "COMPLETED"
-    FAILED = "FAILED"
-    CANCELED = "CANCELED"
-
-
-FINAL_STATUSES = frozenset({Status.COMPLETED, Status.FAILED, Status.CANCELED})
-
-
-@dataclass(frozen=True)
-class Pic:
-    """What the handlers decide on; the rest of the item is not read back."""
-
-    id: str
-    owner: str
-    status: str
-    prediction_id: str | None
-    claimed: bool = False
-    progress: int = 0  # the stored step (aipic.progress), 0 before the first
-
-    @property
-    def is_final(self) -> bool:
-        return self.status in FINAL_STATUSES
-
-
-class StoreClaim(Enum):
-    CLAIMED = "claimed"  # this delivery downloads and stores the image
-    BUSY = "busy"  # another delivery holds an unexpired lease
-    STORED = "stored"  # an earlier delivery stored the image already
-    NOT_PROCESSING = "not processing"  # final, or not this prediction's picture any more
+# The picture's state is pure (aipic.decisions decides on it); it is imported from here too.
+__all__ = [
+    "CLAIM_ATTRIBUTE",
+    "FINAL_STATUSES",
+    "PENDING_ATTRIBUTE",
+    "PENDING_PARTITION",
+    "Pic",
+    "PicsRepository",
+    "Status",
+    "StoreClaim",
+    "now_iso8601",
+    "pics_repository",
+]
 
 
 def now_iso8601() -> str:

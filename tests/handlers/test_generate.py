@@ -1,19 +1,15 @@
-"""generate: AppSync's asynchronous invocation → one Replicate prediction → PROCESSING/FAILED."""
+"""generate: AppSync's asynchronous invocation → one Replicate prediction → PROCESSING/FAILED,
+through the adapters (moto, the Replicate stand-in). The state machine itself runs in
+memory in test_decisions_generate.py; the races in test_races.py."""
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
-from unittest.mock import Mock
-
 import pytest
 from aipic import failure_reasons
-from aipic.handlers import generate, webhook
+from aipic.handlers import generate
 from aipic.observability import record_keys
 from aipic.pics import pics_repository
 from aipic.replicate import BACKOFF_CAP_SECONDS
-from botocore.exceptions import ClientError
 
 from local.net import free_port
 from local.replicate.standin import MODEL_VERSION, ReplicateStandIn
@@ -106,63 +102,21 @@ def test_an_official_model_is_created_through_its_models_endpoint(
     assert item["predictionId"] == prediction["id"]
 
 
-def test_all_settings_map_to_replicate_inputs(aws: AwsAccount, replicate: ReplicateStandIn) -> None:
-    aws.put_pic(PIC_ID)
-    settings = {
-        "negativePrompt": "text",
-        "width": 512,
-        "height": 640,
-        "numInferenceSteps": 30,
-        "guidanceScale": 7.5,
-        "seed": 1,
-    }
-    invoke(generate_event(settings=settings))
-    assert replicate.prediction_requests[0].json()["input"] == {
-        "prompt": "a lighthouse at dawn",
-        "negative_prompt": "text",
-        "width": 512,
-        "height": 640,
-        "num_inference_steps": 30,
-        "guidance_scale": 7.5,
-        "seed": 1,
-    }
+def test_an_event_missing_a_field_raises_before_anything_is_read() -> None:
+    # Raising sends the event to the on-failure queue; every case: test_decisions_generate.py
+    with pytest.raises(generate.InvalidGenerateEventError, match="prompt"):
+        invoke({"id": PIC_ID, "owner": OWNER, "prompt": " "})
 
 
-@pytest.mark.parametrize(
-    ("event", "missing"),
-    [
-        ({"owner": OWNER, "prompt": "p"}, "id"),
-        ({"id": PIC_ID, "prompt": "p"}, "owner"),
-        ({"id": PIC_ID, "owner": OWNER, "prompt": "   "}, "prompt"),
-        ({"id": PIC_ID, "owner": OWNER, "prompt": 7}, "prompt"),
-    ],
-)
-def test_event_missing_a_field_raises_and_writes_nothing(
-    aws: AwsAccount, replicate: ReplicateStandIn, event: dict[str, object], missing: str
+def test_a_picture_already_processing_is_skipped(
+    aws: AwsAccount, replicate: ReplicateStandIn
 ) -> None:
-    aws.put_pic(PIC_ID)
-    with pytest.raises(generate.InvalidGenerateEventError, match=missing):
-        invoke(event)
-    assert replicate.prediction_requests == []
-    assert aws.item(PIC_ID)["completionStatus"] == "STARTED"  # type: ignore[index]
-
-
-@pytest.mark.parametrize("status", ["PROCESSING", "COMPLETED", "FAILED"])
-def test_duplicate_invocation_creates_no_second_prediction(
-    aws: AwsAccount, replicate: ReplicateStandIn, status: str
-) -> None:
-    aws.put_pic(PIC_ID, status=status, prediction_id="first-prediction")
+    aws.put_pic(PIC_ID, status="PROCESSING", prediction_id="first-prediction", claimed=True)
     assert invoke(generate_event()) == {"id": PIC_ID, "outcome": "skipped"}
     assert replicate.prediction_requests == []
     item = aws.item(PIC_ID)
     assert item is not None
-    assert (item["completionStatus"], item["predictionId"]) == (status, "first-prediction")
-
-
-def test_unknown_picture_is_skipped(aws: AwsAccount, replicate: ReplicateStandIn) -> None:
-    assert invoke(generate_event())["outcome"] == "skipped"
-    assert replicate.prediction_requests == []
-    assert aws.item(PIC_ID) is None
+    assert (item["completionStatus"], item["predictionId"]) == ("PROCESSING", "first-prediction")
 
 
 def test_missing_token_parameter_fails_the_picture_naming_it_in_the_log_only(
@@ -249,14 +203,6 @@ def assert_claimed_and_waiting(aws: AwsAccount) -> None:
     assert "failureReason" not in item
 
 
-@pytest.fixture
-def gateway(aws: AwsAccount, monkeypatch: pytest.MonkeyPatch) -> Iterator[HttpApiGateway]:
-    """Replicate's webhooks reach the webhook handler (as through the HTTP API)."""
-    with HttpApiGateway(webhook.handler) as api:
-        monkeypatch.setenv("WEBHOOK_URL", api.webhook_url)
-        yield api
-
-
 def test_read_timeout_is_not_retried_and_the_webhook_adopts_the_prediction(
     aws: AwsAccount,
     replicate: ReplicateStandIn,
@@ -295,84 +241,6 @@ def test_server_error_leaves_the_outcome_in_doubt_without_retrying(
     assert len(replicate.prediction_requests) == 1
     assert retry_sleeps == []
     assert_claimed_and_waiting(aws)
-
-
-def test_throttled_processing_write_then_the_async_retries_start_one_prediction(
-    aws: AwsAccount,
-    replicate: ReplicateStandIn,
-    gateway: HttpApiGateway,
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    aws.put_pic(PIC_ID)
-    replicate.webhook_delay = 0.5  # the webhook comes after Lambda's retries
-    throttled = ClientError(
-        {"Error": {"Code": "ProvisionedThroughputExceededException", "Message": "slow down"}},
-        "UpdateItem",
-    )
-    with monkeypatch.context() as patch:
-        patch.setattr(pics_repository(), "mark_processing", Mock(side_effect=throttled))
-        with pytest.raises(ClientError, match="ProvisionedThroughputExceeded"):
-            invoke(generate_event())
-    # Lambda retries an asynchronous invocation that raised, twice at most.
-    assert invoke(generate_event()) == {"id": PIC_ID, "outcome": "skipped"}
-    assert invoke(generate_event()) == {"id": PIC_ID, "outcome": "skipped"}
-
-    assert len(replicate.prediction_requests) == 1
-    (prediction_id,) = replicate.predictions
-    replicate.wait_for_webhooks()
-    (delivery,) = replicate.completed_deliveries
-    assert delivery.delivered, delivery
-    item = aws.item(PIC_ID)
-    assert item is not None
-    assert (item["completionStatus"], item["predictionId"]) == ("PROCESSING", prediction_id)
-    assert aws.object_keys() == [f"pics/{OWNER}/{PIC_ID}.png"]
-
-
-def test_two_concurrent_deliveries_of_the_event_start_one_prediction(
-    aws: AwsAccount, replicate: ReplicateStandIn
-) -> None:
-    aws.put_pic(PIC_ID)
-    replicate.prediction_delays = [0.5, 0.5]  # both invocations are in flight together
-    start = threading.Barrier(2, timeout=5)
-
-    def deliver(_: int) -> str:
-        start.wait()
-        return invoke(generate_event())["outcome"]
-
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        outcomes = sorted(pool.map(deliver, range(2)))
-
-    assert outcomes == ["PROCESSING", "skipped"]
-    assert len(replicate.prediction_requests) == 1
-    item = aws.item(PIC_ID)
-    assert item is not None
-    assert item["predictionId"] == next(iter(replicate.predictions))
-
-
-def test_claimed_picture_is_never_sent_to_replicate_again(
-    aws: AwsAccount, replicate: ReplicateStandIn
-) -> None:
-    aws.put_pic(PIC_ID, claimed=True)
-    assert invoke(generate_event()) == {"id": PIC_ID, "outcome": "skipped"}
-    assert replicate.prediction_requests == []
-    assert_claimed_and_waiting(aws)
-
-
-def test_webhook_before_generates_own_record_agrees_with_it(
-    aws: AwsAccount, replicate: ReplicateStandIn, gateway: HttpApiGateway
-) -> None:
-    aws.put_pic(PIC_ID)
-    replicate.webhook_delay = 0.0
-    replicate.prediction_delays = [1.0]  # the webhook arrives before generate's answer
-
-    assert invoke(generate_event())["outcome"] == "PROCESSING"
-
-    replicate.wait_for_webhooks()
-    (delivery,) = replicate.completed_deliveries
-    assert delivery.status_codes == [200]
-    item = aws.item(PIC_ID)
-    assert item is not None
-    assert item["predictionId"] == next(iter(replicate.predictions))
 
 
 def test_prediction_of_a_picture_failed_meanwhile_is_cancelled(

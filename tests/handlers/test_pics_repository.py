@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from aipic.pics import pics_repository
+from aipic.pics import StoreClaim, pics_repository
 
 from tests.conftest import CREATED_AT, OWNER, AwsAccount
 from tests.support.pics_table import PENDING_INDEX_NAME
@@ -186,3 +186,53 @@ def test_fail_overdue_only_fails_a_picture_not_final_and_past_the_cutoff(
     else:
         assert before is None
         assert item["completionStatus"] == status
+
+
+# ---------------------------------------------------------------- the image store lease
+
+
+def test_the_store_lease_admits_one_delivery_until_it_expires_or_is_given_back(
+    aws: AwsAccount,
+) -> None:
+    pics = pics_repository()
+    aws.put_pic(PIC_ID, status="PROCESSING", prediction_id="p-1")
+    now = 1_750_000_000
+
+    assert pics.claim_image_store(PIC_ID, "p-1", "first", now, now + 20) is StoreClaim.CLAIMED
+    assert pics.claim_image_store(PIC_ID, "p-1", "second", now, now + 20) is StoreClaim.BUSY
+    # A lease left by a delivery that crashed is taken over once it expired.
+    later = now + 20
+    assert pics.claim_image_store(PIC_ID, "p-1", "second", later, later + 20) is StoreClaim.CLAIMED
+    # The first delivery's late writes are refused: the lease is no longer its.
+    pics.release_image_store(PIC_ID, "first")
+    pics.record_image_stored(PIC_ID, "first", "pics/o/wrong.png")
+    assert aws.item(PIC_ID)["imageStoreLease"] == "second"  # type: ignore[index]
+    # A transient failure gives the lease back: the next delivery may retry at once.
+    pics.release_image_store(PIC_ID, "second")
+    assert pics.claim_image_store(PIC_ID, "p-1", "third", later, later + 20) is StoreClaim.CLAIMED
+
+    pics.record_image_stored(PIC_ID, "third", "pics/o/p.png")
+
+    item = aws.item(PIC_ID)
+    assert item is not None
+    assert item["storedImageKey"] == "pics/o/p.png"
+    assert "imageStoreLease" not in item
+    assert "imageStoreLeaseExpiresAt" not in item
+    far = later + 3600
+    assert pics.claim_image_store(PIC_ID, "p-1", "fourth", far, far + 20) is StoreClaim.STORED
+
+
+@pytest.mark.parametrize(
+    ("status", "prediction_id"),
+    [("PROCESSING", "p-other"), ("FAILED", "p-1"), ("COMPLETED", "p-1"), ("STARTED", None)],
+)
+def test_no_store_lease_on_a_picture_that_is_not_processing_this_prediction(
+    aws: AwsAccount, status: str, prediction_id: str | None
+) -> None:
+    aws.put_pic(PIC_ID, status=status, prediction_id=prediction_id)
+    claim = pics_repository().claim_image_store(PIC_ID, "p-1", "lease", 0, 20)
+    assert claim is StoreClaim.NOT_PROCESSING
+    assert "imageStoreLease" not in aws.item(PIC_ID)  # type: ignore[operator]
+    assert pics_repository().claim_image_store("ghost", "p-1", "lease", 0, 20) is (
+        StoreClaim.NOT_PROCESSING
+    )

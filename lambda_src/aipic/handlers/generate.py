@@ -5,13 +5,10 @@ Replicate token comes from SSM (decrypted, cached). On success the picture moves
 PROCESSING with the prediction id; on a permanent failure, or when retries run out, it
 moves to FAILED with the reason.
 
-At most one prediction per picture: the picture is claimed with a conditional write
-before Replicate is called, and an invocation that finds it claimed (Lambda's retry after
-an error, a duplicate delivery) or no longer STARTED calls nothing. When the claimed
-attempt cannot tell whether Replicate created the prediction (read timeout, dropped
-connection, 5xx, or an error after Replicate answered, such as a throttled write), the
-picture stays claimed: a prediction that exists sends its webhook with ``?id=<pic id>``
-and the webhook adopts it; if none arrives, the sweeper fails the picture at its deadline.
+At most one prediction per picture: the state machine in :mod:`aipic.decisions.generate`
+(claim before calling Replicate; an in-doubt answer leaves the picture claimed for its
+webhook or the sweeper) decides, and this module applies it through the repository and
+the Replicate client.
 """
 
 from __future__ import annotations
@@ -24,11 +21,11 @@ from urllib.parse import urlencode
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from aipic import failure_reasons
 from aipic.clients import http_session
+from aipic.decisions import generate as decide
 from aipic.observability import logger
 from aipic.parameters import ParameterUnavailableError, read_secure_parameter
-from aipic.pics import Status, pics_repository
+from aipic.pics import pics_repository
 from aipic.replicate import PredictionInDoubtError, ReplicateClient, ReplicateError
 from aipic.settings import GenerateSettings, generate_settings
 
@@ -86,12 +83,39 @@ def webhook_url_for(settings: GenerateSettings, pic_id: str) -> str:
     return f"{settings.webhook_url}?{urlencode({'id': pic_id})}"
 
 
-def _fail(pic_id: str, reason: str, detail: str) -> dict[str, str]:
-    """FAILED with the user-facing ``reason``; ``detail`` goes to the logs only."""
-    logger.error("picture failed", extra={"pic_id": pic_id, "reason": reason, "detail": detail})
-    if not pics_repository().mark_failed(pic_id, reason):
+def _fail(pic_id: str, fail: decide.Fail) -> dict[str, str]:
+    """FAILED with the user-facing reason; the detail goes to the logs only."""
+    logger.error(
+        "picture failed", extra={"pic_id": pic_id, "reason": fail.reason, "detail": fail.detail}
+    )
+    if not pics_repository().mark_failed(pic_id, fail.reason):
         logger.warning("picture had already moved on; reason not stored", extra={"pic_id": pic_id})
-    return {"id": pic_id, "outcome": Status.FAILED}
+    return {"id": pic_id, "outcome": decide.Outcome.FAILED}
+
+
+def _finish(pic_id: str, finish: decide.Finish) -> dict[str, str]:
+    if finish.outcome is decide.Outcome.PROCESSING:
+        logger.info(finish.log, extra=dict(finish.extra))
+    else:
+        logger.warning(finish.log, extra=dict(finish.extra))
+    return {"id": pic_id, "outcome": finish.outcome}
+
+
+def _create(
+    client: ReplicateClient, settings: GenerateSettings, request: GenerateRequest
+) -> decide.CreateResult:
+    """The Replicate client's answer as the state machine's input."""
+    try:
+        prediction = client.create_prediction(
+            model=settings.model,
+            model_input=request.replicate_input(),
+            webhook=webhook_url_for(settings, request.pic_id),
+        )
+    except ReplicateError as error:
+        return decide.Refused(error.reason, str(error))
+    except PredictionInDoubtError as error:
+        return decide.InDoubt(str(error))
+    return decide.Created(prediction.id)
 
 
 @logger.inject_lambda_context(clear_state=True)
@@ -106,26 +130,18 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, str]:
     settings = generate_settings()
     pics = pics_repository()
 
-    pic = pics.get(request.pic_id)
-    if pic is None or pic.status != Status.STARTED:
-        logger.warning(
-            "picture is unknown or not STARTED; no prediction created",
-            extra={"status": pic.status if pic else None},
-        )
-        return {"id": request.pic_id, "outcome": "skipped"}
-    if pic.claimed:
-        # An earlier delivery of this event may have reached Replicate: never ask twice.
-        logger.warning("picture already claimed by an earlier invocation; no prediction created")
-        return {"id": request.pic_id, "outcome": "skipped"}
+    finish = decide.on_invocation(pics.get(request.pic_id))
+    if finish is not None:
+        return _finish(request.pic_id, finish)
 
     try:
         token = read_secure_parameter(settings.token_parameter, settings.parameters_max_age_seconds)
     except ParameterUnavailableError as error:
-        return _fail(request.pic_id, failure_reasons.SERVICE_MISCONFIGURED, str(error))
+        return _fail(request.pic_id, decide.token_unavailable(str(error)))
 
-    if not pics.claim_for_generation(request.pic_id):
-        logger.warning("a concurrent invocation claimed the picture; no prediction created")
-        return {"id": request.pic_id, "outcome": "skipped"}
+    finish = decide.after_claim(pics.claim_for_generation(request.pic_id))
+    if finish is not None:
+        return _finish(request.pic_id, finish)
 
     client = ReplicateClient(
         api_url=settings.api_url,
@@ -135,38 +151,20 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, str]:
         session=http_session(),
         sleep=retry_sleep,
     )
-    try:
-        prediction = client.create_prediction(
-            model=settings.model,
-            model_input=request.replicate_input(),
-            webhook=webhook_url_for(settings, request.pic_id),
-        )
-    except ReplicateError as error:
-        return _fail(request.pic_id, error.reason, str(error))
-    except PredictionInDoubtError as error:
-        logger.warning(
-            "Replicate may have created the prediction; the picture stays claimed for its "
-            "webhook (or the sweeper)",
-            extra={"reason": str(error)},
-        )
-        return {"id": request.pic_id, "outcome": "in-doubt"}
+    step = decide.after_create(_create(client, settings, request))
+    if isinstance(step, decide.Fail):
+        return _fail(request.pic_id, step)
+    if isinstance(step, decide.Finish):
+        return _finish(request.pic_id, step)
 
-    if pics.mark_processing(request.pic_id, prediction.id):
-        logger.info("prediction started", extra={"prediction_id": prediction.id})
-        return {"id": request.pic_id, "outcome": Status.PROCESSING}
-    current = pics.get(request.pic_id)
-    if current is not None and current.prediction_id == prediction.id:
-        logger.info(
-            "the webhook recorded the prediction first", extra={"prediction_id": prediction.id}
-        )
-        return {"id": request.pic_id, "outcome": Status.PROCESSING}
-    # The picture went final meanwhile (the sweeper's deadline): stop the paid run.
-    logger.warning(
-        "picture moved on while the prediction was created; cancelling it",
-        extra={"prediction_id": prediction.id, "status": current.status if current else None},
-    )
+    recorded = pics.mark_processing(request.pic_id, step.prediction_id)
+    current = None if recorded else pics.get(request.pic_id)
+    ending = decide.after_record(recorded, current, step.prediction_id)
+    if isinstance(ending, decide.Finish):
+        return _finish(request.pic_id, ending)
+    _finish(request.pic_id, ending.then)
     try:
-        client.cancel_prediction(prediction.id)
+        client.cancel_prediction(ending.prediction_id)
     except ReplicateError as error:
         logger.warning("could not cancel the prediction", extra={"reason": str(error)})
-    return {"id": request.pic_id, "outcome": "skipped"}
+    return {"id": request.pic_id, "outcome": ending.then.outcome}
