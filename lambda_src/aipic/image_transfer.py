@@ -24,9 +24,9 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urljoin
 
-import requests
 from botocore.client import BaseClient
 from botocore.exceptions import BotoCoreError, ClientError
+from urllib3 import BaseHTTPResponse, PoolManager, Timeout
 from urllib3.exceptions import HTTPError as Urllib3Error
 
 from aipic import failure_reasons
@@ -36,8 +36,8 @@ from aipic.guarded_http import (
     UrlRefusedError,
     UrlRules,
     check_url,
-    guarded_session,
-    prepare_get,
+    guarded_pool,
+    open_get,
 )
 
 # S3's minimum part size is 5 MiB; 5 MiB parts keep peak memory near one part.
@@ -107,7 +107,7 @@ def store_image(
     """Stream ``url`` into ``s3://bucket/<key_stem>.<ext>`` and describe what was stored."""
     deadline = Deadline(policy.deadline_seconds)
     try:
-        with guarded_session(allow_loopback=policy.allow_loopback, deadline=deadline) as http:
+        with guarded_pool(allow_loopback=policy.allow_loopback, deadline=deadline) as http:
             return _transfer(url, policy, http, deadline, s3, bucket, key_stem, metadata)
     except (AddressRefusedError, UrlRefusedError) as error:
         raise ImageRejectedError(str(error), failure_reasons.IMAGE_SOURCE_REFUSED) from error
@@ -118,7 +118,7 @@ def store_image(
 def _transfer(
     url: str,
     policy: ImagePolicy,
-    http: requests.Session,
+    http: PoolManager,
     deadline: Deadline,
     s3: BaseClient,
     bucket: str,
@@ -160,32 +160,29 @@ def _too_slow(deadline: Deadline) -> ImageRejectedError:
     )
 
 
-def _open(
-    url: str, policy: ImagePolicy, http: requests.Session, deadline: Deadline
-) -> requests.Response:
+def _open(url: str, policy: ImagePolicy, http: PoolManager, deadline: Deadline) -> BaseHTTPResponse:
     """GET the image, following at most MAX_REDIRECTS redirects, each hop checked."""
     for _ in range(MAX_REDIRECTS + 1):
-        prepared = prepare_get(http, url, check_url(url, policy.url_rules))
+        checked = check_url(url, policy.url_rules)
         remaining = deadline.remaining()
         if remaining <= 0:
             raise _too_slow(deadline)
         try:
-            response = http.send(
-                prepared,
-                stream=True,
-                allow_redirects=False,
-                timeout=(
-                    min(CONNECT_TIMEOUT_SECONDS, remaining),
-                    min(READ_TIMEOUT_SECONDS, remaining),
+            response = open_get(
+                http,
+                checked,
+                timeout=Timeout(
+                    connect=min(CONNECT_TIMEOUT_SECONDS, remaining),
+                    read=min(READ_TIMEOUT_SECONDS, remaining),
                 ),
             )
-        except requests.RequestException as error:
+        except Urllib3Error as error:
             if deadline.expired:
                 raise _too_slow(deadline) from error
             raise ImageTransferError(
                 f"fetching {url} failed: {error}", failure_reasons.IMAGE_SERVICE_UNAVAILABLE
             ) from error
-        if response.status_code in REDIRECT_STATUSES:
+        if response.status in REDIRECT_STATUSES:
             response.close()
             location = response.headers.get("Location")
             if not location:
@@ -194,16 +191,16 @@ def _open(
                 )
             url = urljoin(url, location)
             continue
-        if response.status_code == 429 or response.status_code >= 500:
+        if response.status == 429 or response.status >= 500:
             response.close()
             raise ImageTransferError(
-                f"file host answered HTTP {response.status_code} for {url}",
+                f"file host answered HTTP {response.status} for {url}",
                 failure_reasons.IMAGE_SERVICE_UNAVAILABLE,
             )
-        if response.status_code != 200:
+        if response.status != 200:
             response.close()
             raise ImageRejectedError(
-                f"file host answered HTTP {response.status_code} for {url}",
+                f"file host answered HTTP {response.status} for {url}",
                 failure_reasons.IMAGE_GONE,
             )
         return response
@@ -213,7 +210,7 @@ def _open(
     )
 
 
-def _image_content_type(response: requests.Response) -> str:
+def _image_content_type(response: BaseHTTPResponse) -> str:
     raw = response.headers.get("Content-Type", "")
     content_type = raw.split(";", 1)[0].strip().lower()
     if content_type not in EXTENSIONS_BY_CONTENT_TYPE:
@@ -225,12 +222,12 @@ def _image_content_type(response: requests.Response) -> str:
     return content_type
 
 
-def _chunks(response: requests.Response, deadline: Deadline) -> Iterator[bytes]:
+def _chunks(response: BaseHTTPResponse, deadline: Deadline) -> Iterator[bytes]:
     """The body as it arrives: ``read1`` returns what one read got, so the deadline is
     checked between small reads too, not only once a whole chunk has trickled in."""
     while True:
         try:
-            chunk = response.raw.read1(CHUNK_SIZE, decode_content=True)
+            chunk = response.read1(CHUNK_SIZE)
         except Urllib3Error as error:
             if deadline.expired:
                 raise _too_slow(deadline) from error

@@ -1,8 +1,8 @@
 """publish: push every picture change its owner needs to see to their subscriptions.
 
-Consumes the table's stream (NEW_AND_OLD_IMAGES) with Powertools' ``BatchProcessor``: a
-record whose publish fails is reported in ``batchItemFailures``, and so is every record
-after it in the batch, unpublished: Lambda retries a stream from the first reported record
+Consumes the table's stream (NEW_AND_OLD_IMAGES) with partial batch responses: a record
+whose publish fails is reported in ``batchItemFailures``, and so is every record after it
+in the batch, unpublished: Lambda retries a stream from the first reported record
 on, so publishing a later one now would send it twice, and before the earlier change of
 the same picture (COMPLETED, then PROCESSING and COMPLETED again on the retry).
 Published, each as one request carrying the
@@ -17,23 +17,18 @@ and quota counters (no ``completionStatus``, no ``owner``).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
-from aws_lambda_powertools.utilities.batch import (
-    BatchProcessor,
-    EventType,
-    process_partial_response,
-)
-from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
-from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
-from aws_lambda_powertools.utilities.typing import LambdaContext
+from boto3.dynamodb.types import TypeDeserializer
 
 from aipic.appsync import AppSyncPublisher
 from aipic.clients import http_session, session
 from aipic.coldstart import cached
-from aipic.observability import logger
+from aipic.events import BatchItemFailure, PartialBatchResponse, StreamEvent, StreamRecord
+from aipic.observability import LambdaContext, logger
 from aipic.pics import Status
 from aipic.settings import publish_settings
 
@@ -54,10 +49,7 @@ PUBLISHED_STATUSES = frozenset(
     {Status.PROCESSING, Status.COMPLETED, Status.FAILED, Status.CANCELED}
 )
 
-# Every record of an all-failed batch is reported too, rather than raising: same retry.
-processor = BatchProcessor(
-    event_type=EventType.DynamoDBStreams, raise_on_entire_batch_failure=False
-)
+_deserializer = TypeDeserializer()
 
 
 @cached
@@ -86,22 +78,24 @@ def _published(image: dict[str, Any]) -> dict[str, Any]:
     return {name: _plain(image[name]) for name in PUBLISHED_FIELDS if name in image}
 
 
-def _deletion_time(created: int | None) -> str:
+def _image(change: Mapping[str, Any], name: str) -> dict[str, Any]:
+    return {key: _deserializer.deserialize(value) for key, value in change.get(name, {}).items()}
+
+
+def _deletion_time(created: float | None) -> str:
     moment = datetime.fromtimestamp(created, UTC) if created else datetime.now(UTC)
     return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
-def picture_event(record: DynamoDBRecord) -> dict[str, Any] | None:
+def picture_event(record: StreamRecord) -> dict[str, Any] | None:
     """The picture to publish for this record, or None when there is nothing to tell."""
-    change = record.dynamodb
-    if change is None:
-        return None
-    new_image = change.new_image
-    old_image = change.old_image
-    if record.get("eventName") == "REMOVE":
+    change = record["dynamodb"]
+    new_image = _image(change, "NewImage")
+    old_image = _image(change, "OldImage")
+    if record["eventName"] == "REMOVE":
         if "completionStatus" not in old_image or not old_image.get("owner"):
             return None  # a quota counter's expiry
-        deleted_at = _deletion_time(change.approximate_creation_date_time)
+        deleted_at = _deletion_time(change.get("ApproximateCreationDateTime"))
         return {**_published(old_image), "deletedAt": deleted_at}
     status = new_image.get("completionStatus")
     if status not in PUBLISHED_STATUSES or not new_image.get("owner"):
@@ -115,11 +109,7 @@ def picture_event(record: DynamoDBRecord) -> dict[str, Any] | None:
     return _published(new_image)
 
 
-class EarlierRecordFailedError(Exception):
-    """Not published: an earlier record of the batch failed, and the retry resends this one."""
-
-
-def publish_record(record: DynamoDBRecord) -> None:
+def publish_record(record: StreamRecord) -> None:
     picture = picture_event(record)
     if picture is None:
         return
@@ -136,21 +126,18 @@ def publish_record(record: DynamoDBRecord) -> None:
 
 
 @logger.inject_lambda_context(clear_state=True)
-def handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
-    failed = False
-
-    def in_shard_order(record: DynamoDBRecord) -> None:
-        nonlocal failed
-        if failed:
-            raise EarlierRecordFailedError(
-                record.dynamodb.sequence_number if record.dynamodb else ""
-            )
-        try:
-            publish_record(record)
-        except Exception:
-            failed = True
-            raise
-
-    return process_partial_response(
-        event=event, record_handler=in_shard_order, processor=processor, context=context
-    )
+def handler(event: dict[str, Any], context: LambdaContext) -> PartialBatchResponse:
+    failures: list[BatchItemFailure] = []
+    for record in cast(StreamEvent, event)["Records"]:
+        sequence = record["dynamodb"]["SequenceNumber"]
+        if not failures:
+            try:
+                publish_record(record)
+                continue
+            except Exception:  # noqa: BLE001 - any failure: the record is retried
+                logger.exception(
+                    "publish failed; the record is retried", extra={"sequence": sequence}
+                )
+        # Every record of an all-failed batch is reported too, rather than raising: same retry.
+        failures.append({"itemIdentifier": sequence})
+    return {"batchItemFailures": failures}

@@ -36,20 +36,18 @@ import json
 import time
 import uuid
 from dataclasses import replace
-from typing import Any
-
-from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEventV2
-from aws_lambda_powertools.utilities.typing import LambdaContext
+from typing import Any, cast
 
 from aipic import failure_reasons
 from aipic.clients import s3_client
+from aipic.events import HttpApiEvent
 from aipic.image_transfer import (
     ImagePolicy,
     ImageRejectedError,
     ImageTransferError,
     store_image,
 )
-from aipic.observability import logger
+from aipic.observability import LambdaContext, logger
 from aipic.parameters import ParameterUnavailableError, read_secure_parameter
 from aipic.pics import Pic, Status, StoreClaim, pics_repository
 from aipic.progress import progress_to_record
@@ -81,12 +79,12 @@ def _respond(status_code: int, message: str, **details: str) -> Response:
     }
 
 
-def _raw_body(request: APIGatewayProxyEventV2) -> bytes:
-    body = request.body or ""
+def _raw_body(request: HttpApiEvent) -> bytes:
+    body = request.get("body") or ""
     # base64 is 4/3 of the bytes it encodes; either way this bounds the work below.
     if len(body) > MAX_BODY_BYTES * 4 // 3 + 4:
         raise MalformedWebhookError(f"body is larger than {MAX_BODY_BYTES} bytes")
-    if not request.is_base64_encoded:
+    if not request.get("isBase64Encoded", False):
         raw = body.encode(errors="surrogatepass")
     else:
         try:
@@ -246,7 +244,7 @@ def _transient_failure(pic: Pic, error: ImageTransferError) -> Response:
 
 @logger.inject_lambda_context(clear_state=True)
 def handler(event: dict[str, Any], context: LambdaContext) -> Response:
-    request = APIGatewayProxyEventV2(event)
+    request = cast(HttpApiEvent, event)
     settings = webhook_settings()
     try:
         secret = read_secure_parameter(
@@ -258,9 +256,9 @@ def handler(event: dict[str, Any], context: LambdaContext) -> Response:
 
     try:
         body = _raw_body(request)
-        headers = {name.lower(): value for name, value in (request.headers or {}).items()}
+        headers = {name.lower(): value for name, value in (request.get("headers") or {}).items()}
         verify_signature(secret=secret, headers=headers, body=body)
-        pic_id = request.get_query_string_value("id") or ""
+        pic_id = (request.get("queryStringParameters") or {}).get("id") or ""
         if not pic_id:
             raise MalformedWebhookError("query parameter id is missing")
         prediction = _parse_prediction(body)
