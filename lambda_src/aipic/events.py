@@ -45,6 +45,7 @@ class S3Event(TypedDict):
 
 class StreamChange(TypedDict):
     SequenceNumber: str
+    Keys: dict[str, Any]  # the item's key attributes: {"id": {"S": ...}}
     ApproximateCreationDateTime: NotRequired[float]
     NewImage: NotRequired[dict[str, Any]]  # attribute values, {"S": ...} and so on
     OldImage: NotRequired[dict[str, Any]]

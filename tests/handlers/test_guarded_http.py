@@ -168,15 +168,15 @@ def test_a_name_that_resolves_to_loopback_is_refused(
         return real_getaddrinfo("127.0.0.1", standin.port, *args, **kwargs)
 
     monkeypatch.setattr(socket, "getaddrinfo", rebinding_dns)
+    checked = check_url(
+        "http://replicate.delivery/x.png", UrlRules(("http",), ("replicate.delivery",))
+    )
     deadline = Deadline(5.0)
     try:
         with (
             guarded_pool(allow_loopback=False, deadline=deadline) as http,
             pytest.raises(AddressRefusedError),
         ):
-            checked = check_url(
-                "http://replicate.delivery/x.png", UrlRules(("http",), ("replicate.delivery",))
-            )
             open_get(http, checked, timeout=urllib3.Timeout(2))
     finally:
         deadline.close()

@@ -1,10 +1,17 @@
 """publish: push every picture change its owner needs to see to their subscriptions.
 
-Consumes the table's stream (NEW_AND_OLD_IMAGES) with partial batch responses: a record
-whose publish fails is reported in ``batchItemFailures``, and so is every record after it
-in the batch, unpublished: Lambda retries a stream from the first reported record
-on, so publishing a later one now would send it twice, and before the earlier change of
-the same picture (COMPLETED, then PROCESSING and COMPLETED again on the retry).
+Consumes the table's stream (NEW_AND_OLD_IMAGES) with partial batch responses. A batch's
+records are published concurrently (at most ``PUBLISH_THREADS`` requests at a time on
+the shared connection pool), but those of one picture one after another in stream order,
+so a subscriber sees a picture's changes in the order they happened. Lambda retries a
+stream from the lowest sequence number reported in ``batchItemFailures`` on, whatever
+else is reported; so after a failure no further record is started, and every record
+from the first one not published on is reported (the failed one, any later one of the
+same picture, any left unstarted). A record of another picture published concurrently
+after the failed one comes back in the retry: this execution environment remembers the
+event ids it published (the last ``REMEMBERED_EVENTS``) and does not send them again,
+so a subscriber gets such a change twice only if the retry lands in another environment.
+
 Published, each as one request carrying the
 ``publish`` (``subscribe``, AWSJSON) and ``publishAIPic`` (``onAIPicChange``, typed)
 mutations: a picture whose ``completionStatus`` changed to PROCESSING, COMPLETED, FAILED
@@ -17,7 +24,11 @@ and quota counters (no ``completionStatus``, no ``owner``).
 
 from __future__ import annotations
 
+import json
+import threading
+from collections import OrderedDict
 from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any, cast
@@ -25,7 +36,7 @@ from typing import Any, cast
 from boto3.dynamodb.types import TypeDeserializer
 
 from aipic.appsync import AppSyncPublisher
-from aipic.clients import http_session, session
+from aipic.clients import HTTP_CONNECTIONS_PER_HOST, http_session, session
 from aipic.coldstart import cached
 from aipic.events import BatchItemFailure, PartialBatchResponse, StreamEvent, StreamRecord
 from aipic.observability import LambdaContext, logger
@@ -48,6 +59,11 @@ PUBLISHED_FIELDS = (
 PUBLISHED_STATUSES = frozenset(
     {Status.PROCESSING, Status.COMPLETED, Status.FAILED, Status.CANCELED}
 )
+
+# As many requests at a time as the pool keeps connections to AppSync.
+PUBLISH_THREADS = HTTP_CONNECTIONS_PER_HOST
+# A stream batch holds at most 10 records (the mapping's batch_size); this covers many.
+REMEMBERED_EVENTS = 1000
 
 _deserializer = TypeDeserializer()
 
@@ -109,11 +125,17 @@ def picture_event(record: StreamRecord) -> dict[str, Any] | None:
     return _published(new_image)
 
 
+# boto3's default session is not built safely by two threads at once.
+_publisher_lock = threading.Lock()
+
+
 def publish_record(record: StreamRecord) -> None:
     picture = picture_event(record)
     if picture is None:
         return
-    publisher().publish(str(picture["owner"]), picture)
+    with _publisher_lock:
+        chosen = publisher()
+    chosen.publish(str(picture["owner"]), picture)
     logger.info(
         "picture event published",
         extra={
@@ -125,19 +147,76 @@ def publish_record(record: StreamRecord) -> None:
     )
 
 
+class _PublishedEvents:
+    """Event ids this environment published, the most recent ``limit``."""
+
+    def __init__(self, limit: int) -> None:
+        self._limit = limit
+        self._ids: OrderedDict[str, None] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def __contains__(self, event_id: str) -> bool:
+        with self._lock:
+            return event_id in self._ids
+
+    def add(self, event_id: str) -> None:
+        with self._lock:
+            self._ids[event_id] = None
+            while len(self._ids) > self._limit:
+                self._ids.popitem(last=False)
+
+
+@cached
+def published_events() -> _PublishedEvents:
+    return _PublishedEvents(REMEMBERED_EVENTS)
+
+
+def _picture_key(record: StreamRecord) -> str:
+    return json.dumps(record["dynamodb"].get("Keys", {}), sort_keys=True)
+
+
+def publish_batch(records: list[StreamRecord]) -> list[BatchItemFailure]:
+    """Publish the records, each picture's in order; the failures to report."""
+    published_events()  # built here, not by two threads at once
+    chains: dict[str, list[int]] = {}
+    for index, record in enumerate(records):
+        chains.setdefault(_picture_key(record), []).append(index)
+    done = [False] * len(records)
+    stop = threading.Event()
+
+    def publish_chain(indexes: list[int]) -> None:
+        for index in indexes:
+            if stop.is_set():
+                return
+            record = records[index]
+            if record["eventID"] not in published_events():
+                try:
+                    publish_record(record)
+                except Exception:  # noqa: BLE001 - any failure: the record is retried
+                    stop.set()
+                    logger.exception(
+                        "publish failed; the record is retried",
+                        extra={"sequence": record["dynamodb"]["SequenceNumber"]},
+                    )
+                    return
+                published_events().add(record["eventID"])
+            done[index] = True
+
+    if len(chains) == 1:
+        publish_chain(next(iter(chains.values())))
+    else:
+        with ThreadPoolExecutor(max_workers=min(PUBLISH_THREADS, len(chains))) as pool:
+            for future in [pool.submit(publish_chain, chain) for chain in chains.values()]:
+                future.result()
+    # Lambda resumes from the lowest reported sequence number: report from there on.
+    first_undone = next((index for index, ok in enumerate(done) if not ok), len(records))
+    return [
+        {"itemIdentifier": record["dynamodb"]["SequenceNumber"]}
+        for record in records[first_undone:]
+    ]
+
+
 @logger.inject_lambda_context(clear_state=True)
 def handler(event: dict[str, Any], context: LambdaContext) -> PartialBatchResponse:
-    failures: list[BatchItemFailure] = []
-    for record in cast(StreamEvent, event)["Records"]:
-        sequence = record["dynamodb"]["SequenceNumber"]
-        if not failures:
-            try:
-                publish_record(record)
-                continue
-            except Exception:  # noqa: BLE001 - any failure: the record is retried
-                logger.exception(
-                    "publish failed; the record is retried", extra={"sequence": sequence}
-                )
-        # Every record of an all-failed batch is reported too, rather than raising: same retry.
-        failures.append({"itemIdentifier": sequence})
-    return {"batchItemFailures": failures}
+    # Every record of an all-failed batch is reported too, rather than raising: same retry.
+    return {"batchItemFailures": publish_batch(cast(StreamEvent, event)["Records"])}

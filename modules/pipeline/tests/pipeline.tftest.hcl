@@ -711,9 +711,9 @@ run "stream_mapping_retries_records_boundedly" {
       aws_lambda_event_source_mapping.publish.function_name == "arn:aws:lambda:eu-west-1:123456789012:function:aipic-test-publish" &&
       aws_lambda_event_source_mapping.publish.starting_position == "LATEST" &&
       aws_lambda_event_source_mapping.publish.batch_size == 10 &&
-      aws_lambda_event_source_mapping.publish.maximum_batching_window_in_seconds == 1
+      aws_lambda_event_source_mapping.publish.maximum_batching_window_in_seconds == 0
     )
-    error_message = "The pics stream must feed the publish function in small batches."
+    error_message = "The pics stream must feed the publish function in small batches, without waiting to fill them."
   }
 
   assert {
