@@ -7,22 +7,22 @@
    the per-round ratios, with its spread. The handler's interpreter sees what a Lambda
    execution environment has:
 
-   * the runtime's boto3 and its dependencies (the distributions ``build.py`` leaves
-     out of the layer because the runtime ships them) copied from this environment and
-     precompiled, as in Lambda's image;
-   * ``dist/functions.zip`` unzipped into a task root and ``dist/dependencies-layer.zip``
-     into an ``/opt``-like directory, so exactly the bytecode the zips carry is used
-     (none, if they carry none);
-   * ``sys.path`` in Lambda's order: task root, the layer's two directories, the
-     runtime's packages, then the standard library; ``-S`` keeps this machine's
-     site-packages off it and ``-B``/``PYTHONDONTWRITEBYTECODE`` keep any ``.pyc`` from
-     being written between samples (checked: the directories are compared before and
-     after, and every imported module must come from one of them);
+   * the runtime's boto3 and its dependencies (``RUNTIME_PROVIDED_DISTRIBUTIONS``)
+     copied from this environment and precompiled, as in Lambda's image;
+   * ``dist/functions.zip`` unzipped into a task root, so exactly the bytecode the zip
+     carries is used (none, if it carries none), and any layer the manifest lists into
+     an ``/opt``-like directory (today none: ``build.py`` makes no layer);
+   * ``sys.path`` in Lambda's order: task root, the layer directories (empty without a
+     layer, as in Lambda), the runtime's packages, then the standard library; ``-S``
+     keeps this machine's site-packages off it and ``-B``/``PYTHONDONTWRITEBYTECODE``
+     keep any ``.pyc`` from being written between samples (checked: the directories
+     are compared before and after, and every imported module must come from one of
+     them);
 
    plus, per handler, where the import time goes (``-X importtime`` self times summed per
    origin: our code, each layer package, the runtime's packages; a standard-library module
    counts for the package that first imported it).
-2. The artifact sizes from ``dist/manifest.json`` (and the layer's unzipped size).
+2. The artifact size from ``dist/manifest.json``.
 3. Peak memory growth of the webhook handler streaming a 1 MiB and a 64 MiB image from a
    local image server through a signed webhook into S3 (moto's server in its own process,
    so moto's storage is not counted), after warm-up calls as in a warm environment.
@@ -61,7 +61,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from build import PYTHON_VERSION, RUNTIME, RUNTIME_PROVIDED_DISTRIBUTIONS
+from build import PYTHON_VERSION, RUNTIME
 
 if TYPE_CHECKING:
     from botocore.client import BaseClient
@@ -75,6 +75,10 @@ HANDLER_MODULES = tuple(
     f"aipic.handlers.{name}" for name in ("generate", "webhook", "on_upload", "publish")
 )
 BASELINE_MODULE = "boto3"
+# What Lambda's python3.12 runtime ships: boto3 and every distribution it depends on.
+RUNTIME_PROVIDED_DISTRIBUTIONS = frozenset(
+    {"boto3", "botocore", "jmespath", "python-dateutil", "s3transfer", "six", "urllib3"}
+)
 COLD_START_BUDGET = 1.3  # a handler's cold import over bare `import boto3`
 MIB = 1024 * 1024
 STREAMED_SIZES = (1 * MIB, 64 * MIB)
@@ -180,7 +184,9 @@ def lambda_tree(dist: Path) -> Iterator[tuple[LambdaTree, list[str]]]:
             runtime_packages=root / "var" / "lang" / "lib" / f"python{PYTHON_VERSION}" / "rt",
         )
         unzip(dist / artifacts["functions"]["path"], tree.task_root)
-        unzip(dist / artifacts["dependencies_layer"]["path"], root / "opt")
+        for key, artifact in artifacts.items():
+            if key != "functions":  # a layer, were there one
+                unzip(dist / artifact["path"], root / "opt")
         runtime_distributions = copy_runtime_distributions(tree.runtime_packages)
         # Lambda's image carries the runtime's bytecode; ours, none but what the zips hold.
         compileall.compile_dir(tree.runtime_packages, quiet=2, workers=1)
@@ -441,7 +447,6 @@ class BuildFigures:
     fresh_seconds: float
     noop_seconds: float
     manifest: dict[str, Any]
-    layer_unzipped_bytes: int
 
 
 def build_figures(runs: int) -> BuildFigures:
@@ -449,12 +454,8 @@ def build_figures(runs: int) -> BuildFigures:
         fresh = run_build("--out", out)
     run_build()  # bring dist/ up to date (make bench has already built it)
     noop = statistics.median(run_build() for _ in range(runs))
-    dist = REPO_ROOT / "dist"
-    manifest = json.loads((dist / "manifest.json").read_text())
-    layer = dist / manifest["artifacts"]["dependencies_layer"]["path"]
-    with zipfile.ZipFile(layer) as archive:
-        unzipped = sum(info.file_size for info in archive.infolist())
-    return BuildFigures(fresh, noop, manifest, unzipped)
+    manifest = json.loads((REPO_ROOT / "dist" / "manifest.json").read_text())
+    return BuildFigures(fresh, noop, manifest)
 
 
 # ---------------------------------------------------------------- 3. webhook memory
@@ -710,9 +711,8 @@ def print_secondary(
     artifacts = build.manifest["artifacts"]
     print(f"\n| artifact ({build.manifest['architecture']}) | size |")
     print("| --- | ---: |")
-    print(f"| `functions.zip` | {artifacts['functions']['size'] / 1024:.1f} KiB |")
-    print(f"| `dependencies-layer.zip` | {mib(artifacts['dependencies_layer']['size'])} |")
-    print(f"| layer unzipped | {mib(build.layer_unzipped_bytes)} |")
+    for artifact in artifacts.values():
+        print(f"| `{artifact['path']}` | {artifact['size'] / 1024:.1f} KiB |")
 
     print(
         "\n| webhook streaming an image into S3 | peak RSS growth "
@@ -730,7 +730,7 @@ def print_secondary(
 
     print("\n| build.py | time |")
     print("| --- | ---: |")
-    print(f"| fresh output directory (pip install + zips) | {milliseconds(build.fresh_seconds)} |")
+    print(f"| fresh output directory | {milliseconds(build.fresh_seconds)} |")
     print(f"| nothing changed (no-op), median of {runs} | {milliseconds(build.noop_seconds)} |")
 
 
@@ -811,7 +811,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print_secondary(build, memory, rss_kib, arguments.runs)
         document["artifact_sizes"] = {
             key: value["size"] for key, value in build.manifest["artifacts"].items()
-        } | {"layer_unzipped": build.layer_unzipped_bytes}
+        }
         document["webhook_memory"] = [asdict(figure) for figure in memory]
         document["webhook_rss_kib"] = rss_kib
         document["build_seconds"] = {
