@@ -7,7 +7,9 @@ The response must be an image type we know an extension for; the byte cap is enf
 while streaming, and early when the response announces a larger ``Content-Length``.
 Bytes go to S3 as they arrive: one ``put_object`` for an image smaller than a part,
 otherwise a multipart upload of ``PART_SIZE`` parts that is aborted on any error, so
-nothing partial is ever stored. Both writes are conditional (``If-None-Match: *``): a
+nothing partial is ever stored. A full part is uploaded in the background while the
+next one is read (``UPLOADS_IN_FLIGHT``), so download and upload overlap with at most
+two parts in memory. Both writes are conditional (``If-None-Match: *``): a
 second delivery that gets this far finds the object there and stores nothing.
 
 Two kinds of failure: :class:`ImageRejectedError` is permanent (the picture must be
@@ -19,7 +21,8 @@ detail for the logs.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urljoin
@@ -42,6 +45,9 @@ from aipic.guarded_http import (
 
 # S3's minimum part size is 5 MiB; 5 MiB parts keep peak memory near one part.
 PART_SIZE = 5 * 1024 * 1024
+# Parts uploading while the next is read: one keeps two parts (10 MiB) in memory, within
+# the 16 MiB budget; 0 uploads each part before reading on (no overlap).
+UPLOADS_IN_FLIGHT = 1
 CHUNK_SIZE = 256 * 1024
 MAX_REDIRECTS = 3
 # Per connect / per read; the transfer as a whole is bounded by the policy's deadline.
@@ -258,7 +264,7 @@ def _upload(
     object_args = {"Bucket": bucket, "Key": key}
     buffer = bytearray()
     upload_id: str | None = None
-    parts: list[dict[str, Any]] = []
+    parts = _PartUploads(UPLOADS_IN_FLIGHT)
     size = 0
     try:
         for chunk in chunks:
@@ -273,7 +279,7 @@ def _upload(
                     upload_id = s3.create_multipart_upload(
                         **object_args, ContentType=content_type, Metadata=dict(metadata)
                     )["UploadId"]
-                parts.append(_upload_part(s3, object_args, upload_id, len(parts) + 1, buffer))
+                parts.add(_part_uploader(s3, object_args, upload_id, len(parts) + 1, buffer))
                 buffer = bytearray()  # hand the full part over instead of copying it
         if size == 0:
             raise ImageRejectedError("output image is empty", failure_reasons.IMAGE_NOT_STORABLE)
@@ -290,12 +296,12 @@ def _upload(
                 )
             return size, outcome.stored
         if buffer:
-            parts.append(_upload_part(s3, object_args, upload_id, len(parts) + 1, buffer))
+            parts.add(_part_uploader(s3, object_args, upload_id, len(parts) + 1, buffer))
         with _unless_already_stored() as outcome:
             s3.complete_multipart_upload(
                 **object_args,
                 UploadId=upload_id,
-                MultipartUpload={"Parts": parts},
+                MultipartUpload={"Parts": parts.results()},
                 IfNoneMatch="*",
             )
         if not outcome.stored:
@@ -303,8 +309,49 @@ def _upload(
         return size, outcome.stored
     except BaseException:
         if upload_id is not None:
+            parts.settle()  # a part still uploading could land after the abort
             _abort(s3, object_args, upload_id)
         raise
+    finally:
+        parts.close()
+
+
+class _PartUploads:
+    """Parts uploaded in order, at most ``in_flight`` at a time beside the caller."""
+
+    def __init__(self, in_flight: int) -> None:
+        self._in_flight = in_flight
+        self._pool = ThreadPoolExecutor(max_workers=in_flight) if in_flight else None
+        self._futures: list[Future[dict[str, Any]]] = []
+
+    def __len__(self) -> int:
+        return len(self._futures)
+
+    def add(self, upload: Callable[[], dict[str, Any]]) -> None:
+        """Start ``upload``, once fewer than ``in_flight`` are running; an earlier part's
+        failure is raised here, so reading stops at once."""
+        if self._pool is None:
+            done: Future[dict[str, Any]] = Future()
+            done.set_result(upload())
+            self._futures.append(done)
+            return
+        running = [future for future in self._futures if not future.done()]
+        if len(running) >= self._in_flight:
+            wait(running, return_when="FIRST_COMPLETED")
+        for future in self._futures:
+            if future.done():
+                future.result()
+        self._futures.append(self._pool.submit(upload))
+
+    def results(self) -> list[dict[str, Any]]:
+        return [future.result() for future in self._futures]
+
+    def settle(self) -> None:
+        wait(self._futures)
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True)
 
 
 @dataclass
@@ -324,11 +371,14 @@ def _unless_already_stored() -> Iterator[_WriteOutcome]:
         outcome.stored = False
 
 
-def _upload_part(
+def _part_uploader(
     s3: BaseClient, object_args: Mapping[str, str], upload_id: str, number: int, body: bytearray
-) -> dict[str, Any]:
-    response = s3.upload_part(**object_args, UploadId=upload_id, PartNumber=number, Body=body)
-    return {"PartNumber": number, "ETag": response["ETag"]}
+) -> Callable[[], dict[str, Any]]:
+    def upload() -> dict[str, Any]:
+        response = s3.upload_part(**object_args, UploadId=upload_id, PartNumber=number, Body=body)
+        return {"PartNumber": number, "ETag": response["ETag"]}
+
+    return upload
 
 
 def _abort(s3: BaseClient, object_args: Mapping[str, str], upload_id: str) -> None:
