@@ -33,6 +33,7 @@ from urllib3 import BaseHTTPResponse, PoolManager, Timeout
 from urllib3.exceptions import HTTPError as Urllib3Error
 
 from aipic import failure_reasons
+from aipic.coldstart import cached
 from aipic.guarded_http import (
     AddressRefusedError,
     Deadline,
@@ -312,8 +313,13 @@ def _upload(
             parts.settle()  # a part still uploading could land after the abort
             _abort(s3, object_args, upload_id)
         raise
-    finally:
-        parts.close()
+
+
+@cached
+def _upload_threads() -> ThreadPoolExecutor:
+    # Kept for the environment: a warm invocation reuses the thread (and the memory its
+    # allocator already holds) instead of starting one per transfer.
+    return ThreadPoolExecutor(max_workers=max(1, UPLOADS_IN_FLIGHT), thread_name_prefix="part")
 
 
 class _PartUploads:
@@ -321,7 +327,7 @@ class _PartUploads:
 
     def __init__(self, in_flight: int) -> None:
         self._in_flight = in_flight
-        self._pool = ThreadPoolExecutor(max_workers=in_flight) if in_flight else None
+        self._pool = _upload_threads() if in_flight else None
         self._futures: list[Future[dict[str, Any]]] = []
 
     def __len__(self) -> int:
@@ -348,10 +354,6 @@ class _PartUploads:
 
     def settle(self) -> None:
         wait(self._futures)
-
-    def close(self) -> None:
-        if self._pool is not None:
-            self._pool.shutdown(wait=True)
 
 
 @dataclass
