@@ -9,6 +9,8 @@ import sys
 
 import pytest
 
+pytestmark = pytest.mark.integration  # a fresh interpreter per handler
+
 HANDLERS = ("generate", "webhook", "on_upload", "publish", "cleanup", "sweeper", "pre_sign_up")
 # What the layer used to carry (Powertools, requests and their dependencies). Not
 # certifi: botocore imports it whenever it is installed (here, not in the runtime).
