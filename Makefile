@@ -14,7 +14,7 @@ PROMPT ?= a lighthouse at dawn, oil painting
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
 
-$(VENV)/.installed: requirements.txt requirements-dev.txt pyproject.toml
+$(VENV)/.installed: requirements-dev.txt pyproject.toml
 	test -x $(PY) || "$$(local/tools/find-python.sh)" -m venv $(VENV)
 	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 	$(VENV)/bin/pip install --quiet --disable-pip-version-check --no-deps -e .
@@ -86,8 +86,8 @@ demo: venv node build ## Generate one picture end to end locally: make demo PROM
 up: venv node build ## Run the whole local stack in the foreground; writes local-outputs.json (Ctrl-C stops)
 	exec $(PY) -m local.up $(UP_ARGS)
 
-bench: venv build ## Benchmarks whose figures the README quotes (paired Lambda-faithful cold start first)
-	$(PY) -m local.benchmark
+bench: venv build ## Benchmarks whose figures the README quotes (paired Lambda-faithful cold start first); BENCH_ARGS=--latency adds webhook → subscriber on the whole local stack
+	$(PY) -m local.benchmark $(BENCH_ARGS)
 
 clean: ## Remove build outputs and local environments
 	rm -rf dist .build $(VENV) $(CHECKOV_VENV) node_modules .tfcli

@@ -3,14 +3,15 @@
 Writes into ``dist/``:
 
 * ``functions.zip``: the ``aipic`` package at the zip root (``.py`` files and
-  ``py.typed`` only), one artifact shared by all four functions;
-* ``dependencies-layer.zip``: the runtime dependencies from ``requirements.txt``
-  under ``python/``, installed as manylinux wheels for the Lambda runtime, less
-  what the runtime already ships (boto3 and its dependencies);
-* ``manifest.json``: each artifact's path, size and base64 SHA-256 (what
+  ``py.typed`` and ``contract.json``), one artifact shared by all the functions;
+* ``manifest.json``: the artifact's path, size and base64 SHA-256 (what
   Terraform's ``filebase64sha256()`` yields).
 
-Both zips carry bytecode for the runtime's Python beside the sources, in
+There is no dependencies layer: the functions import only the standard library and
+what the runtime ships (boto3, botocore and urllib3 among it), so a layer would only
+add a download and, for any package the runtime also has, shadow its precompiled copy.
+
+The zip carries bytecode for the runtime's Python beside the sources, in
 ``__pycache__/`` where the import system looks for it, so a cold start loads it
 instead of compiling every module (the code directories are read-only in Lambda,
 so nothing compiled there is ever kept). The ``.pyc`` files are unchecked-hash
@@ -19,26 +20,21 @@ source to validate them; the code is immutable once deployed. They must be made
 by the runtime's Python version (``--python``); any other is refused, since its
 bytecode would be ignored by the runtime.
 
-Zips are deterministic (fixed timestamps, sorted entries, fixed modes, bytecode
-compiled with a fixed hash seed and Lambda's own paths as the recorded file
-names), so two builds of the same inputs are byte-identical. Each artifact has a
-fingerprint of its inputs; when it matches and the artifact is intact, nothing is
-rebuilt (the layer's fingerprint does not include the function code, so editing a
-handler never re-runs pip).
+The zip is deterministic (fixed timestamps, sorted entries, fixed modes, bytecode
+compiled with a fixed hash seed and Lambda's own path as the recorded file names), so
+two builds of the same inputs are byte-identical. The artifact has a fingerprint of its
+inputs; when it matches and the artifact is intact, nothing is rebuilt.
 """
 
 from __future__ import annotations
 
 import argparse
 import base64
-import csv
-import email.parser
 import hashlib
 import importlib.util
 import json
 import os
 import platform
-import re
 import shutil
 import subprocess
 import sys
@@ -55,22 +51,10 @@ PYTHON_VERSION = "3.12"
 BYTECODE_TAG = "cpython-312"  # sys.implementation.cache_tag of the runtime's interpreter
 # Where Lambda puts each artifact; recorded in the bytecode as its source's file name.
 TASK_ROOT = "/var/task"
-LAYER_ROOT = "/opt"
-# Lambda's python3.12 runtime runs on Amazon Linux 2023 (glibc 2.34): manylinux
-# wheels up to glibc 2.28 run there. pip does not expand a perennial tag to
-# older ones, so both the 2014 (glibc 2.17) and the 2.28 tag are passed.
-PLATFORM_TAGS = {
-    "arm64": ("manylinux2014_aarch64", "manylinux_2_28_aarch64"),
-    "x86_64": ("manylinux2014_x86_64", "manylinux_2_28_x86_64"),
-}
-# What the Lambda Python runtime already ships: boto3 and everything it depends on. The
-# layer never carries these: a layer copy comes before the runtime's on sys.path, so it
-# would shadow the runtime's precompiled one and be compiled on every cold start.
-RUNTIME_PROVIDED_DISTRIBUTIONS = frozenset(
-    {"boto3", "botocore", "jmespath", "python-dateutil", "s3transfer", "six", "urllib3"}
-)
+# The instruction sets a function can be deployed for; the code is pure Python, so the
+# zip is the same for both and the manifest records which one the functions run on.
+ARCHITECTURES = ("arm64", "x86_64")
 FUNCTIONS_ZIP = "functions.zip"
-LAYER_ZIP = "dependencies-layer.zip"
 MANIFEST = "manifest.json"
 STATE_FILE = ".build-state.json"
 
@@ -81,16 +65,11 @@ ZIP_FILE_MODE = 0o100644  # regular file, rw-r--r--; the runtime only needs to r
 ZIP_COMPRESS_LEVEL = 9
 UNIX_SYSTEM = 3
 
-# Never shipped: bytecode, tests, and pip bookkeeping whose content depends on
-# the machine that ran pip (RECORD lists hashes of generated scripts whose
-# shebang holds the build interpreter's path; direct_url.json holds local paths).
+# Never shipped: bytecode and tests.
 EXCLUDED_DIR_NAMES = frozenset({"__pycache__", "tests", "test"})
 # Files other than modules the package reads at run time (aipic.contract loads the
 # contract; in the source tree it is a symlink, zipped as the file it points at).
 PACKAGE_DATA = frozenset({"py.typed", "contract.json"})
-EXCLUDED_LAYER_TOP_LEVEL = frozenset({"bin"})  # console scripts: unusable in Lambda
-EXCLUDED_DIST_INFO_FILES = frozenset({"RECORD", "INSTALLER", "REQUESTED", "direct_url.json"})
-PIP_OUTPUT_TAIL_LINES = 25
 
 
 class BuildError(Exception):
@@ -236,15 +215,11 @@ def write_deterministic_zip(destination: Path, entries: Iterable[tuple[str, Path
         temporary.unlink(missing_ok=True)
 
 
-def walk_files(root: Path, excluded_top_level: frozenset[str] = frozenset()) -> Iterator[Path]:
+def walk_files(root: Path) -> Iterator[Path]:
     """Regular files below ``root``, skipping excluded directories at any depth."""
     for directory, dir_names, file_names in os.walk(root):
         here = Path(directory)
-        dir_names[:] = [
-            name
-            for name in dir_names
-            if name not in EXCLUDED_DIR_NAMES and not (here == root and name in excluded_top_level)
-        ]
+        dir_names[:] = [name for name in dir_names if name not in EXCLUDED_DIR_NAMES]
         for name in file_names:
             path = here / name
             if path.is_file():
@@ -280,114 +255,6 @@ def build_functions(source: Path, destination: Path, compiler: Compiler) -> None
         write_deterministic_zip(destination, entries)
 
 
-# ---------------------------------------------------------------- dependencies layer
-
-
-def pip_install_command(requirements: Path, target: Path, architecture: str) -> list[str]:
-    command = [
-        sys.executable,
-        "-m",
-        "pip",
-        "install",
-        "--disable-pip-version-check",
-        "--no-input",
-        "--no-compile",
-        "--target",
-        str(target),
-        "--implementation",
-        "cp",
-        "--python-version",
-        PYTHON_VERSION,
-        "--only-binary=:all:",
-    ]
-    for tag in PLATFORM_TAGS[architecture]:
-        command += ["--platform", tag]
-    return [*command, "--requirement", str(requirements)]
-
-
-def pip_failure_tail(output: str) -> str:
-    # A machine-wide pip configuration can add many "Location ... is ignored"
-    # warnings; they are noise next to the real error.
-    lines = [line for line in output.splitlines() if "is ignored: it is neither" not in line]
-    return "\n".join(lines[-PIP_OUTPUT_TAIL_LINES:])
-
-
-def canonical_name(name: str) -> str:
-    return re.sub(r"[-_.]+", "-", name).lower()
-
-
-def requirement_names(text: str) -> set[str]:
-    """The distributions a requirements file names directly (options and comments aside)."""
-    names = set()
-    for line in text.splitlines():
-        match = re.match(r"\s*([A-Za-z0-9][A-Za-z0-9._-]*)", line.split("#", 1)[0])
-        if match and not line.lstrip().startswith("-"):
-            names.add(canonical_name(match[1]))
-    return names
-
-
-def runtime_provided_files(site_packages: Path) -> tuple[set[Path], list[str]]:
-    """Files of the installed distributions the runtime ships, and their name==version."""
-    files: set[Path] = set()
-    found = []
-    for dist_info in sorted(site_packages.glob("*.dist-info")):
-        metadata = email.parser.HeaderParser().parsestr(
-            (dist_info / "METADATA").read_text(encoding="utf-8")
-        )
-        if canonical_name(metadata["Name"]) not in RUNTIME_PROVIDED_DISTRIBUTIONS:
-            continue
-        found.append(f"{metadata['Name']}=={metadata['Version']}")
-        files.update(dist_info.iterdir())
-        with (dist_info / "RECORD").open(encoding="utf-8", newline="") as record:
-            for row in csv.reader(record):
-                files.add(Path(os.path.normpath(site_packages / row[0])))
-    return files, found
-
-
-def layer_entries(site_packages: Path) -> list[tuple[str, Path]]:
-    provided, _ = runtime_provided_files(site_packages)
-    entries = []
-    for path in walk_files(site_packages, EXCLUDED_LAYER_TOP_LEVEL):
-        if path.suffix == ".pyc" or path in provided:
-            continue
-        if path.parent.name.endswith(".dist-info") and path.name in EXCLUDED_DIST_INFO_FILES:
-            continue
-        entries.append((f"python/{path.relative_to(site_packages).as_posix()}", path))
-    return sorted(entries)
-
-
-def build_layer(
-    requirements: Path, architecture: str, destination: Path, compiler: Compiler
-) -> None:
-    with tempfile.TemporaryDirectory(prefix="aipic-layer-") as workdir:
-        target = Path(workdir) / "python"
-        command = pip_install_command(requirements, target, architecture)
-        completed = subprocess.run(
-            command, capture_output=True, text=True, check=False, env=pip_environment()
-        )
-        if completed.returncode != 0:
-            raise BuildError(
-                f"pip could not install {requirements} for {RUNTIME} on {architecture} "
-                f"(exit {completed.returncode}); pip said:\n"
-                + pip_failure_tail(completed.stdout + completed.stderr)
-            )
-        _, left_out = runtime_provided_files(target)
-        if left_out:
-            print(f"{LAYER_ZIP}: left out, the runtime ships them: {', '.join(left_out)}")
-        entries = with_bytecode(
-            layer_entries(target), compiler, Path(workdir) / "bytecode", LAYER_ROOT
-        )
-        write_deterministic_zip(destination, entries)
-
-
-def pip_environment() -> dict[str, str]:
-    environment = dict(os.environ)
-    # Bytecode and a user site would both leak into the target directory.
-    environment.pop("PIP_USER", None)
-    environment["PYTHONDONTWRITEBYTECODE"] = "1"
-    return environment
-
-
 # ---------------------------------------------------------------- fingerprints and state
 
 
@@ -411,28 +278,6 @@ def functions_fingerprint(source: Path, compiler: Compiler) -> str:
             builder_identity(),
             compiler.identity,
             *((name, path.read_bytes()) for name, path in function_entries(source)),
-        ]
-    )
-
-
-def layer_fingerprint(requirements: Path, architecture: str, compiler: Compiler) -> str:
-    if not requirements.is_file():
-        raise BuildError(f"requirements file not found: {requirements}")
-    content = requirements.read_bytes()
-    provided = sorted(requirement_names(content.decode()) & RUNTIME_PROVIDED_DISTRIBUTIONS)
-    if provided:
-        raise BuildError(
-            f"{requirements} names {', '.join(provided)}, which the {RUNTIME} runtime ships "
-            "(boto3 and its dependencies): remove them; the layer never carries them, as a "
-            "copy there would shadow the runtime's precompiled one"
-        )
-    return fingerprint(
-        [
-            builder_identity(),
-            compiler.identity,
-            ("requirements", content),
-            ("python", PYTHON_VERSION.encode()),
-            ("platforms", " ".join(PLATFORM_TAGS[architecture]).encode()),
         ]
     )
 
@@ -474,10 +319,9 @@ def parse_arguments(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         description=(
             "Build the Lambda artifacts into an output directory: functions.zip (the "
-            "package at the zip root), dependencies-layer.zip (requirements installed "
-            "under python/ as manylinux wheels for the Lambda Python 3.12 runtime) and "
-            "manifest.json (size and base64 SHA-256 of each). Zips are byte-identical "
-            "for identical inputs; an artifact whose inputs did not change is not rebuilt."
+            "package at the zip root, with bytecode for the Python 3.12 runtime) and "
+            "manifest.json (its size and base64 SHA-256). The zip is byte-identical for "
+            "identical inputs and not rebuilt when they did not change."
         )
     )
     parser.add_argument(
@@ -486,12 +330,6 @@ def parse_arguments(argv: Sequence[str] | None) -> argparse.Namespace:
         default=REPO_ROOT / "lambda_src" / "aipic",
         help="package directory to zip; it appears at the zip root under its own name "
         "(default: lambda_src/aipic)",
-    )
-    parser.add_argument(
-        "--requirements",
-        type=Path,
-        default=REPO_ROOT / "requirements.txt",
-        help="runtime requirements installed into the layer (default: requirements.txt)",
     )
     parser.add_argument(
         "--out",
@@ -506,16 +344,14 @@ def parse_arguments(argv: Sequence[str] | None) -> argparse.Namespace:
     )
     parser.add_argument(
         "--architecture",
-        choices=sorted(PLATFORM_TAGS),
+        choices=ARCHITECTURES,
         default="arm64",
-        help="Lambda architecture the layer's binary wheels are chosen for (default: arm64)",
+        help="Lambda architecture the functions run on, recorded in the manifest (default: arm64)",
     )
     return parser.parse_args(argv)
 
 
-def build(
-    source: Path, requirements: Path, out: Path, architecture: str, compiler: Compiler
-) -> list[str]:
+def build(source: Path, out: Path, architecture: str, compiler: Compiler) -> list[str]:
     """Bring ``out`` up to date; return the names of the artifacts that were rebuilt."""
     functions = Artifact(
         key="functions",
@@ -523,18 +359,12 @@ def build(
         fingerprint=functions_fingerprint(source, compiler),
         make=lambda destination: build_functions(source, destination, compiler),
     )
-    layer = Artifact(
-        key="dependencies_layer",
-        filename=LAYER_ZIP,
-        fingerprint=layer_fingerprint(requirements, architecture, compiler),
-        make=lambda destination: build_layer(requirements, architecture, destination, compiler),
-    )
     out.mkdir(parents=True, exist_ok=True)
     state_path = out / STATE_FILE
     state = read_json(state_path)
 
     rebuilt = []
-    for artifact in (functions, layer):
+    for artifact in (functions,):
         if is_current(artifact, out, state):
             continue
         started = time.perf_counter()
@@ -544,7 +374,7 @@ def build(
 
     artifacts: dict[str, dict[str, object]] = {}
     new_state: dict[str, object] = {}
-    for artifact in (functions, layer):
+    for artifact in (functions,):
         path = out / artifact.filename
         digest = sha256_base64(path)
         artifacts[artifact.key] = {
@@ -565,7 +395,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         rebuilt = build(
             arguments.source.resolve(),
-            arguments.requirements.resolve(),
             arguments.out.resolve(),
             arguments.architecture,
             find_compiler(arguments.python),

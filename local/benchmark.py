@@ -7,26 +7,34 @@
    the per-round ratios, with its spread. The handler's interpreter sees what a Lambda
    execution environment has:
 
-   * the runtime's boto3 and its dependencies (the distributions ``build.py`` leaves
-     out of the layer because the runtime ships them) copied from this environment and
-     precompiled, as in Lambda's image;
-   * ``dist/functions.zip`` unzipped into a task root and ``dist/dependencies-layer.zip``
-     into an ``/opt``-like directory, so exactly the bytecode the zips carry is used
-     (none, if they carry none);
-   * ``sys.path`` in Lambda's order: task root, the layer's two directories, the
-     runtime's packages, then the standard library; ``-S`` keeps this machine's
-     site-packages off it and ``-B``/``PYTHONDONTWRITEBYTECODE`` keep any ``.pyc`` from
-     being written between samples (checked: the directories are compared before and
-     after, and every imported module must come from one of them);
+   * the runtime's boto3 and its dependencies (``RUNTIME_PROVIDED_DISTRIBUTIONS``)
+     copied from this environment and precompiled, as in Lambda's image;
+   * ``dist/functions.zip`` unzipped into a task root, so exactly the bytecode the zip
+     carries is used (none, if it carries none), and any layer the manifest lists into
+     an ``/opt``-like directory (today none: ``build.py`` makes no layer);
+   * ``sys.path`` in Lambda's order: task root, the layer directories (empty without a
+     layer, as in Lambda), the runtime's packages, then the standard library; ``-S``
+     keeps this machine's site-packages off it and ``-B``/``PYTHONDONTWRITEBYTECODE``
+     keep any ``.pyc`` from being written between samples (checked: the directories
+     are compared before and after, and every imported module must come from one of
+     them);
 
    plus, per handler, where the import time goes (``-X importtime`` self times summed per
    origin: our code, each layer package, the runtime's packages; a standard-library module
    counts for the package that first imported it).
-2. The artifact sizes from ``dist/manifest.json`` (and the layer's unzipped size).
+2. The artifact size from ``dist/manifest.json``.
 3. Peak memory growth of the webhook handler streaming a 1 MiB and a 64 MiB image from a
    local image server through a signed webhook into S3 (moto's server in its own process,
-   so moto's storage is not counted), after warm-up calls as in a warm environment.
+   so moto's storage is not counted), after warm-up calls as in a warm environment; and,
+   side by side in the same run, the 64 MiB transfer's throughput with the upload
+   overlapping the download (``UPLOADS_IN_FLIGHT`` as shipped) and without (0: each part
+   stored before the next is read, as before), in paired rounds of alternating order.
 4. The time of a ``build.py`` run into a fresh directory and of one with nothing changed.
+5. Only with ``--latency`` (it starts the whole local stack, ``local.stack.LocalStack``):
+   webhook received → subscriber notified for ``--latency-pictures`` pictures created at
+   once by as many users over the real clients (the soak's machinery, no faults): from
+   the Replicate stand-in sending a picture's last webhook (its ``completed`` event) to
+   the owner's subscription receiving the picture's final status; the budget is 1 s.
 
 The figures are printed as markdown tables and written as JSON (``--output``) with the
 date, Python version and machine. Paired rounds make the ratio robust to a busy machine,
@@ -63,7 +71,7 @@ from typing import TYPE_CHECKING, Any
 
 from aipic.contract import env_name
 
-from build import PYTHON_VERSION, RUNTIME, RUNTIME_PROVIDED_DISTRIBUTIONS
+from build import PYTHON_VERSION, RUNTIME
 
 if TYPE_CHECKING:
     from botocore.client import BaseClient
@@ -77,6 +85,10 @@ HANDLER_MODULES = tuple(
     f"aipic.handlers.{name}" for name in ("generate", "webhook", "on_upload", "publish")
 )
 BASELINE_MODULE = "boto3"
+# What Lambda's python3.12 runtime ships: boto3 and every distribution it depends on.
+RUNTIME_PROVIDED_DISTRIBUTIONS = frozenset(
+    {"boto3", "botocore", "jmespath", "python-dateutil", "s3transfer", "six", "urllib3"}
+)
 COLD_START_BUDGET = 1.3  # a handler's cold import over bare `import boto3`
 MIB = 1024 * 1024
 STREAMED_SIZES = (1 * MIB, 64 * MIB)
@@ -84,6 +96,10 @@ STREAMED_SIZES = (1 * MIB, 64 * MIB)
 # measured invocations pay for no first-use setup (clients, connections, models).
 WARM_UP_SIZES = (64 * 1024, 6 * MIB)
 MEMORY_LIMIT_MIB = 16
+STREAMING_ROUNDS = 8  # paired rounds: one transfer with overlap, one without, each
+STREAMING_GAIN_TARGET = 1.2  # overlap's throughput over no overlap
+LATENCY_BUDGET_SECONDS = 1.0  # webhook received → subscriber notified, median
+LATENCY_PICTURES = 20
 SAMPLE_TIMEOUT_SECONDS = 60
 
 REGION = "us-east-1"
@@ -184,7 +200,9 @@ def lambda_tree(dist: Path) -> Iterator[tuple[LambdaTree, list[str]]]:
             runtime_packages=root / "var" / "lang" / "lib" / f"python{PYTHON_VERSION}" / "rt",
         )
         unzip(dist / artifacts["functions"]["path"], tree.task_root)
-        unzip(dist / artifacts["dependencies_layer"]["path"], root / "opt")
+        for key, artifact in artifacts.items():
+            if key != "functions":  # a layer, were there one
+                unzip(dist / artifact["path"], root / "opt")
         runtime_distributions = copy_runtime_distributions(tree.runtime_packages)
         # Lambda's image carries the runtime's bytecode; ours, none but what the zips hold.
         compileall.compile_dir(tree.runtime_packages, quiet=2, workers=1)
@@ -445,7 +463,6 @@ class BuildFigures:
     fresh_seconds: float
     noop_seconds: float
     manifest: dict[str, Any]
-    layer_unzipped_bytes: int
 
 
 def build_figures(runs: int) -> BuildFigures:
@@ -453,12 +470,8 @@ def build_figures(runs: int) -> BuildFigures:
         fresh = run_build("--out", out)
     run_build()  # bring dist/ up to date (make bench has already built it)
     noop = statistics.median(run_build() for _ in range(runs))
-    dist = REPO_ROOT / "dist"
-    manifest = json.loads((dist / "manifest.json").read_text())
-    layer = dist / manifest["artifacts"]["dependencies_layer"]["path"]
-    with zipfile.ZipFile(layer) as archive:
-        unzipped = sum(info.file_size for info in archive.infolist())
-    return BuildFigures(fresh, noop, manifest, unzipped)
+    manifest = json.loads((REPO_ROOT / "dist" / "manifest.json").read_text())
+    return BuildFigures(fresh, noop, manifest)
 
 
 # ---------------------------------------------------------------- 3. webhook memory
@@ -560,16 +573,33 @@ def webhook_child(plan: dict[str, Any]) -> None:
         growth = proc_status_kib("VmHWM") - before
         results.append({"pic_id": pic_id, "growth_kib": growth, "seconds": seconds})
     rss_kib = proc_status_kib("VmRSS")
+    # Side by side: the same transfer with and without overlap, order alternating.
+    from aipic import image_transfer
+
+    shipped = image_transfer.UPLOADS_IN_FLIGHT
+    streaming = []
+    for pic_id, body_text, setting in plan["streaming"]:
+        in_flight = shipped if setting is None else setting
+        image_transfer.UPLOADS_IN_FLIGHT = in_flight
+        gc.collect()
+        started = time.perf_counter()
+        invoke(pic_id, body_text)
+        streaming.append({"uploads_in_flight": in_flight, "seconds": time.perf_counter() - started})
+    image_transfer.UPLOADS_IN_FLIGHT = shipped
     # Second pass, traced: the peak of Python's own allocations during the call, which
-    # memory the allocator kept from earlier calls cannot hide. (The picture is still
-    # PROCESSING, so the same webhook stores the image again.)
-    for result, (pic_id, body_text) in zip(results, plan["measured"], strict=True):
+    # memory the allocator kept from earlier calls cannot hide (pictures of their own: a
+    # picture whose image is stored answers "already stored" without a transfer).
+    for result, (pic_id, body_text) in zip(results, plan["traced"], strict=True):
         gc.collect()
         tracemalloc.start()
         invoke(pic_id, body_text)
         result["traced_peak_bytes"] = tracemalloc.get_traced_memory()[1]
         tracemalloc.stop()
-    print(json.dumps({"results": results, "rss_kib": rss_kib}))
+    print(
+        json.dumps(
+            {"results": results, "rss_kib": rss_kib, "streaming": streaming, "shipped": shipped}
+        )
+    )
 
 
 @dataclass(frozen=True)
@@ -580,7 +610,43 @@ class MemoryFigure:
     seconds: float
 
 
-def webhook_memory_figures() -> tuple[list[MemoryFigure], int]:
+@dataclass(frozen=True)
+class StreamingFigure:
+    """The 64 MiB transfer's seconds per paired round, with overlap and without."""
+
+    size: int
+    uploads_in_flight: int  # as shipped
+    overlapped_seconds: list[float]
+    sequential_seconds: list[float]
+
+    @property
+    def gains(self) -> list[float]:
+        return [
+            sequential / overlapped
+            for overlapped, sequential in zip(
+                self.overlapped_seconds, self.sequential_seconds, strict=True
+            )
+        ]
+
+    def mib_per_second(self, seconds: list[float]) -> float:
+        return self.size / MIB / statistics.median(seconds)
+
+    def summary(self) -> dict[str, object]:
+        return {
+            "size": self.size,
+            "uploads_in_flight": self.uploads_in_flight,
+            "overlapped_seconds": [round(value, 3) for value in self.overlapped_seconds],
+            "sequential_seconds": [round(value, 3) for value in self.sequential_seconds],
+            "overlapped_mib_per_s_median": round(self.mib_per_second(self.overlapped_seconds), 1),
+            "sequential_mib_per_s_median": round(self.mib_per_second(self.sequential_seconds), 1),
+            "gain_median": round(statistics.median(self.gains), 3),
+            "gain_min": round(min(self.gains), 3),
+            "gain_max": round(max(self.gains), 3),
+            "target": STREAMING_GAIN_TARGET,
+        }
+
+
+def webhook_memory_figures() -> tuple[list[MemoryFigure], int, StreamingFigure]:
     from local.emulator.server import MotoServer
     from local.replicate.standin import ReplicateStandIn
 
@@ -589,6 +655,16 @@ def webhook_memory_figures() -> tuple[list[MemoryFigure], int]:
     # of about that size, streamed, so serving 64 MiB costs it almost no memory.
     sizes = {f"warm-up-{size}": size for size in WARM_UP_SIZES}
     sizes |= {f"stream-{size // MIB}mib": size for size in STREAMED_SIZES}
+    sizes |= {f"traced-{size // MIB}mib": size for size in STREAMED_SIZES}
+    largest = max(STREAMED_SIZES)
+    # Each round one transfer per setting, the order alternating (0: no overlap; None:
+    # UPLOADS_IN_FLIGHT as shipped).
+    streaming_order = [
+        (f"side-by-side-{round_number}-{in_flight}", in_flight)
+        for round_number in range(STREAMING_ROUNDS)
+        for in_flight in ((None, 0) if round_number % 2 else (0, None))
+    ]
+    sizes |= {pic_id: largest for pic_id, _ in streaming_order}
     with ExitStack() as stack:
         # Its own process, so the objects it stores are not counted.
         endpoint = stack.enter_context(MotoServer()).url
@@ -603,7 +679,11 @@ def webhook_memory_figures() -> tuple[list[MemoryFigure], int]:
         plan = {
             "secret": secret,
             "warm_up": [(pic_id, bodies[pic_id]) for pic_id in sizes if pic_id.startswith("w")],
-            "measured": [(pic_id, bodies[pic_id]) for pic_id in sizes if pic_id.startswith("s")],
+            "measured": [(pic_id, bodies[pic_id]) for pic_id in sizes if pic_id.startswith("st")],
+            "traced": [(pic_id, bodies[pic_id]) for pic_id in sizes if pic_id.startswith("tr")],
+            "streaming": [
+                (pic_id, bodies[pic_id], in_flight) for pic_id, in_flight in streaming_order
+            ],
         }
         env = lambda_environment(
             AWS_ENDPOINT_URL=endpoint,
@@ -618,7 +698,7 @@ def webhook_memory_figures() -> tuple[list[MemoryFigure], int]:
             capture_output=True,
             text=True,
             env=env,
-            timeout=150,
+            timeout=600,
             check=False,
         )
         if completed.returncode != 0:
@@ -639,7 +719,90 @@ def webhook_memory_figures() -> tuple[list[MemoryFigure], int]:
                     seconds=result["seconds"],
                 )
             )
-    return figures, report["rss_kib"]
+    shipped = report["shipped"]
+    streaming = StreamingFigure(
+        size=largest,
+        uploads_in_flight=shipped,
+        overlapped_seconds=[
+            run["seconds"] for run in report["streaming"] if run["uploads_in_flight"] == shipped
+        ],
+        sequential_seconds=[
+            run["seconds"] for run in report["streaming"] if run["uploads_in_flight"] == 0
+        ],
+    )
+    return figures, report["rss_kib"], streaming
+
+
+# ---------------------------------------------------------------- 5. webhook → subscriber
+
+
+def latency_figures(pictures: int, work_dir: Path) -> dict[str, object]:
+    """Seconds from each picture's last webhook sent to its final event received."""
+    from local.replicate.standin import pic_id_of_webhook
+    from local.soak import Soak, SoakConfig, soak_stack
+
+    started = time.monotonic()
+
+    def progress(message: str) -> None:
+        print(f"[{time.monotonic() - started:6.1f}s] {message}", file=sys.stderr, flush=True)
+
+    with soak_stack(work_dir, pictures=1, progress=progress) as stack:
+        last_webhook: dict[str, float] = {}
+        route = stack.replicate.webhook_route
+
+        def timed_route(url: str) -> str:
+            # Called as each webhook is sent; a picture's last one is its "completed".
+            pic_id = pic_id_of_webhook(url)
+            if pic_id is not None:
+                last_webhook[pic_id] = time.monotonic()
+            return route(url) if route is not None else url
+
+        stack.replicate.webhook_route = timed_route
+        config = SoakConfig(
+            users=pictures, pictures=1, duration_seconds=180.0, faults=(), label="latency"
+        )
+        soak = Soak(stack, config)
+        result = soak.run()
+    seconds = []
+    statuses: dict[str, int] = {}
+    for run in soak.users:
+        for picture in run.pictures.values():
+            final = picture.final_event
+            if final is None or picture.pic_id not in last_webhook:
+                continue
+            statuses[final[1]] = statuses.get(final[1], 0) + 1
+            seconds.append(final[0] - last_webhook[picture.pic_id])
+    if not seconds:
+        raise RuntimeError("no picture reached a final status")
+    ordered = sorted(seconds)
+    return {
+        "pictures": pictures,
+        "measured": len(seconds),
+        "final_statuses": statuses,
+        "median_seconds": round(statistics.median(seconds), 3),
+        "p95_seconds": round(ordered[min(len(ordered) - 1, int(0.95 * len(ordered)))], 3),
+        "max_seconds": round(ordered[-1], 3),
+        "budget_seconds": LATENCY_BUDGET_SECONDS,
+        "soak_violations": result.violations,
+    }
+
+
+def print_latency(figures: Mapping[str, Any]) -> None:
+    verdict = "ok" if figures["median_seconds"] <= LATENCY_BUDGET_SECONDS else "OVER"
+    print(
+        f"\n| webhook received → subscriber notified, {figures['pictures']} pictures at once "
+        "| median | p95 | max | final statuses | soak invariants |"
+    )
+    print("| --- | ---: | ---: | ---: | --- | --- |")
+    violations = figures["soak_violations"]
+    print(
+        f"| local stack ({figures['measured']} measured; <= {LATENCY_BUDGET_SECONDS:g} s: "
+        f"{verdict}) | {figures['median_seconds']:.2f} s | {figures['p95_seconds']:.2f} s "
+        f"| {figures['max_seconds']:.2f} s | {figures['final_statuses']} "
+        f"| {len(violations)} violations |"
+    )
+    for violation in violations:
+        print(f"  VIOLATION {violation}")
 
 
 # ---------------------------------------------------------------- report
@@ -708,15 +871,39 @@ def print_cold_start(figures: ColdStartFigures, rounds: int) -> None:
     print("| total | " + " | ".join(totals) + " |")
 
 
+def print_streaming(streaming: StreamingFigure) -> None:
+    summary = streaming.summary()
+    verdict = "ok" if float(str(summary["gain_median"])) >= STREAMING_GAIN_TARGET else "UNDER"
+    print(
+        f"\n| webhook streaming {mib(streaming.size)} into S3, {STREAMING_ROUNDS} paired rounds "
+        f"| median | per round |"
+    )
+    print("| --- | ---: | --- |")
+    print(
+        f"| parts uploaded in line (0 in flight, before) "
+        f"| {summary['sequential_mib_per_s_median']} MiB/s "
+        f"| {', '.join(f'{value:.2f} s' for value in streaming.sequential_seconds)} |"
+    )
+    print(
+        f"| overlapped ({streaming.uploads_in_flight} in flight, now) "
+        f"| {summary['overlapped_mib_per_s_median']} MiB/s "
+        f"| {', '.join(f'{value:.2f} s' for value in streaming.overlapped_seconds)} |"
+    )
+    print(
+        f"| gain (before ÷ now, per round) | {summary['gain_median']:.2f}x "
+        f"| {', '.join(f'{value:.2f}x' for value in streaming.gains)} "
+        f"(>= {STREAMING_GAIN_TARGET}x: {verdict}) |"
+    )
+
+
 def print_secondary(
     build: BuildFigures, memory: list[MemoryFigure], rss_kib: int, runs: int
 ) -> None:
     artifacts = build.manifest["artifacts"]
     print(f"\n| artifact ({build.manifest['architecture']}) | size |")
     print("| --- | ---: |")
-    print(f"| `functions.zip` | {artifacts['functions']['size'] / 1024:.1f} KiB |")
-    print(f"| `dependencies-layer.zip` | {mib(artifacts['dependencies_layer']['size'])} |")
-    print(f"| layer unzipped | {mib(build.layer_unzipped_bytes)} |")
+    for artifact in artifacts.values():
+        print(f"| `{artifact['path']}` | {artifact['size'] / 1024:.1f} KiB |")
 
     print(
         "\n| webhook streaming an image into S3 | peak RSS growth "
@@ -734,7 +921,7 @@ def print_secondary(
 
     print("\n| build.py | time |")
     print("| --- | ---: |")
-    print(f"| fresh output directory (pip install + zips) | {milliseconds(build.fresh_seconds)} |")
+    print(f"| fresh output directory | {milliseconds(build.fresh_seconds)} |")
     print(f"| nothing changed (no-op), median of {runs} | {milliseconds(build.noop_seconds)} |")
 
 
@@ -767,9 +954,26 @@ def parse_arguments(argv: Sequence[str] | None) -> argparse.Namespace:
         action="store_true",
         help="measure only the cold start (e.g. of another --dist), not sizes, memory, build",
     )
+    parser.add_argument(
+        "--latency",
+        action="store_true",
+        help="also measure webhook → subscriber on the whole local stack (starts it; minutes)",
+    )
+    parser.add_argument(
+        "--latency-pictures",
+        type=int,
+        default=LATENCY_PICTURES,
+        help=f"pictures created at once for --latency (default {LATENCY_PICTURES})",
+    )
+    parser.add_argument(
+        "--latency-work-dir",
+        type=Path,
+        default=REPO_ROOT / ".tfcli" / "bench-latency-stack",
+        help="the local stack's work directory for --latency",
+    )
     parser.add_argument("--webhook-child", help=argparse.SUPPRESS)
     arguments = parser.parse_args(argv)
-    for name in ("rounds", "cost_samples", "runs"):
+    for name in ("rounds", "cost_samples", "runs", "latency_pictures"):
         if not 1 <= getattr(arguments, name) <= 100:
             parser.error(f"--{name.replace('_', '-')} must be between 1 and 100")
     return arguments
@@ -811,11 +1015,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     failed = any(result.median > COLD_START_BUDGET for result in cold.results)
     if not arguments.cold_start_only:
         build = build_figures(arguments.runs)
-        memory, rss_kib = webhook_memory_figures()
+        memory, rss_kib, streaming = webhook_memory_figures()
         print_secondary(build, memory, rss_kib, arguments.runs)
+        print_streaming(streaming)
+        document["webhook_streaming"] = streaming.summary()
         document["artifact_sizes"] = {
             key: value["size"] for key, value in build.manifest["artifacts"].items()
-        } | {"layer_unzipped": build.layer_unzipped_bytes}
+        }
         document["webhook_memory"] = [asdict(figure) for figure in memory]
         document["webhook_rss_kib"] = rss_kib
         document["build_seconds"] = {
@@ -823,6 +1029,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             "noop_median": round(build.noop_seconds, 3),
         }
         failed |= any(figure.growth_kib >= MEMORY_LIMIT_MIB * 1024 for figure in memory)
+    if arguments.latency:
+        latency = latency_figures(arguments.latency_pictures, arguments.latency_work_dir)
+        print_latency(latency)
+        document["webhook_to_subscriber"] = latency
+        failed |= latency["median_seconds"] > LATENCY_BUDGET_SECONDS  # type: ignore[operator]
     document["machine_load_average_after"] = [round(value, 2) for value in os.getloadavg()]
     arguments.output.parent.mkdir(parents=True, exist_ok=True)
     arguments.output.write_text(json.dumps(document, indent=2) + "\n")

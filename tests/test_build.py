@@ -1,11 +1,7 @@
 """build.py, run as the command line it is: artifacts, bytecode, determinism, no-op runs, errors.
 
-Most tests build a tiny fixture package with one small pinned pure-Python
-requirement, so pip runs in about a second. The runs that must prove pip was
-NOT invoked use an environment in which pip cannot install anything (no index,
-an empty find-links directory); `test_pip_cannot_install_in_offline_environment`
-shows that environment really makes pip fail. One module-scoped build uses the
-repository's real requirements.txt for both architectures.
+Most tests build a tiny fixture package; one builds the repository's real package and
+imports every handler from it with only what the Lambda runtime ships beside it.
 """
 
 import base64
@@ -26,7 +22,6 @@ import pytest
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 BUILD_PY = REPO_ROOT / "build.py"
-TINY_REQUIREMENT = "pycodestyle==2.15.0"  # pure Python, ships a console script (bin/)
 # What the Lambda runtime ships (boto3 and its dependencies), as top-level import names.
 RUNTIME_PROVIDED_TOP_LEVEL = frozenset(
     {"boto3", "botocore", "s3transfer", "jmespath", "dateutil", "six", "urllib3"}
@@ -34,7 +29,7 @@ RUNTIME_PROVIDED_TOP_LEVEL = frozenset(
 BYTECODE_TAG = "cpython-312"
 UNCHECKED_HASH_FLAGS = 0b01  # PEP 552: hash-based, source not checked
 ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)
-ARTIFACT_FILES = ("functions.zip", "dependencies-layer.zip", "manifest.json")
+ARTIFACT_FILES = ("functions.zip", "manifest.json")
 
 FIXTURE_MODULES = {
     "__init__.py": '"""fixture package"""\n',
@@ -59,7 +54,6 @@ FIXTURE_JUNK = {
 @dataclass
 class Project:
     source: Path
-    requirements: Path
     out: Path
 
     def build(
@@ -68,8 +62,6 @@ class Project:
         return run_build(
             "--source",
             str(self.source),
-            "--requirements",
-            str(self.requirements),
             "--out",
             str(self.out),
             *extra,
@@ -99,22 +91,13 @@ def write_tree(root: Path, files: dict[str, str]) -> None:
 FIXTURE_CONTRACT = '{"table": {"hash_key": "id"}}\n'
 
 
-def make_project(base: Path, requirements: str = TINY_REQUIREMENT) -> Project:
+def make_project(base: Path) -> Project:
     source = base / "src" / "aipic"
     write_tree(source, {**FIXTURE_MODULES, **FIXTURE_JUNK})
     shared = base / "modules" / "contract" / "contract.json"
     write_tree(shared.parent, {shared.name: FIXTURE_CONTRACT})
     (source / "contract.json").symlink_to(os.path.relpath(shared, source))
-    requirements_file = base / "requirements.txt"
-    requirements_file.write_text(f"# runtime\n{requirements}\n")
-    return Project(source, requirements_file, base / "dist")
-
-
-def offline_pip_env(tmp_path: Path) -> dict[str, str]:
-    """An environment in which any pip install fails: no index, nothing to find."""
-    empty = tmp_path / "no-wheels"
-    empty.mkdir(exist_ok=True)
-    return {**os.environ, "PIP_NO_INDEX": "1", "PIP_FIND_LINKS": str(empty)}
+    return Project(source, base / "dist")
 
 
 def built(result: subprocess.CompletedProcess[str]) -> subprocess.CompletedProcess[str]:
@@ -147,25 +130,6 @@ def runtime_stand_in(into: Path) -> Path:
         package = origin.parent if origin.name == "__init__.py" else origin
         (into / package.name).symlink_to(package)
     return into
-
-
-def run_with_layer(layer_zip: Path, into: Path, code: str) -> subprocess.CompletedProcess[str]:
-    """Unpack the layer into ``into`` and run ``code`` on its ``python/`` directory.
-
-    ``-S`` keeps this virtual environment's site-packages (which has the same packages)
-    out, so an import can only succeed from the layer or, after it as in Lambda, from
-    the runtime's packages (boto3 and its dependencies); ``m`` is importlib.metadata.
-    """
-    with zipfile.ZipFile(layer_zip) as archive:
-        archive.extractall(into)
-    runtime = runtime_stand_in(into.parent / f"{into.name}-runtime")
-    prelude = "import sys, importlib.metadata as m; sys.path[0:0] = sys.argv[1:]; "
-    return subprocess.run(
-        [sys.executable, "-S", "-c", prelude + code, str(into / "python"), str(runtime)],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
 
 
 def pyc_name(module: str) -> str:
@@ -223,7 +187,7 @@ def test_help_describes_every_option() -> None:
     result = run_build("--help")
 
     assert result.returncode == 0
-    for option in ("--source", "--requirements", "--out", "--architecture", "--python"):
+    for option in ("--source", "--out", "--architecture", "--python"):
         assert option in result.stdout
     assert "manifest.json" in result.stdout
 
@@ -242,11 +206,9 @@ def test_functions_zip_holds_only_the_package_modules_at_its_root(tiny_build: Pr
         )
 
 
-def test_both_zips_carry_unchecked_hash_bytecode_for_the_runtime(tiny_build: Project) -> None:
+def test_the_zip_carries_unchecked_hash_bytecode_for_the_runtime(tiny_build: Project) -> None:
     with zipfile.ZipFile(tiny_build.out / "functions.zip") as archive:
         assert_bytecode_for_every_module(archive, "/var/task")
-    with zipfile.ZipFile(tiny_build.out / "dependencies-layer.zip") as archive:
-        assert_bytecode_for_every_module(archive, "/opt")
 
 
 def test_shipped_bytecode_is_what_python_imports(tiny_build: Project, tmp_path: Path) -> None:
@@ -289,8 +251,6 @@ def test_bytecode_does_not_depend_on_the_hash_seed(tiny_build: Project, tmp_path
             run_build(
                 "--source",
                 str(tiny_build.source),
-                "--requirements",
-                str(tiny_build.requirements),
                 "--out",
                 str(out),
                 env={**os.environ, "PYTHONHASHSEED": seed},
@@ -299,46 +259,6 @@ def test_bytecode_does_not_depend_on_the_hash_seed(tiny_build: Project, tmp_path
         assert (out / "functions.zip").read_bytes() == (
             tiny_build.out / "functions.zip"
         ).read_bytes()
-
-
-def test_requirements_naming_what_the_runtime_ships_are_refused(project: Project) -> None:
-    project.requirements.write_text(f"{TINY_REQUIREMENT}\nurllib3==2.8.0  # pinned\nSix>=1\n")
-
-    result = project.build()
-
-    assert_clean_failure(result, "names six, urllib3, which the python3.12 runtime ships")
-    assert not project.out.exists()
-
-
-def test_layer_zip_holds_the_requirements_under_python(tiny_build: Project) -> None:
-    with zipfile.ZipFile(tiny_build.out / "dependencies-layer.zip") as archive:
-        assert_deterministic_entries(archive)
-        names = archive.namelist()
-
-    assert all(name.startswith("python/") for name in names)
-    assert "python/pycodestyle.py" in names
-    assert "python/pycodestyle-2.15.0.dist-info/METADATA" in names
-    assert pyc_name("python/pycodestyle.py") in names
-    # Machine-specific pip output: console scripts with the build interpreter's
-    # shebang, and the RECORD listing their hashes.
-    assert not [name for name in names if name.startswith("python/bin/")]
-    assert not [name for name in names if name.endswith(("/RECORD", "/direct_url.json"))]
-
-
-def test_layer_packages_import_with_their_metadata(tiny_build: Project, tmp_path: Path) -> None:
-    layer = tmp_path / "layer"
-    result = run_with_layer(
-        tiny_build.out / "dependencies-layer.zip",
-        layer,
-        "import pycodestyle; print(pycodestyle.__file__); print(m.version('pycodestyle')); "
-        "print(pycodestyle.__version__)",
-    )
-
-    assert result.returncode == 0, result.stderr
-    module_file, version, value = result.stdout.split()
-    assert Path(module_file).is_relative_to(layer)
-    assert version == "2.15.0"
-    assert value == "2.15.0"
 
 
 def test_manifest_records_each_artifact_as_terraform_hashes_it(tiny_build: Project) -> None:
@@ -354,10 +274,7 @@ def test_manifest_records_each_artifact_as_terraform_hashes_it(tiny_build: Proje
                 "size": (tiny_build.out / filename).stat().st_size,
                 "sha256_base64": sha256_base64(tiny_build.out / filename),
             }
-            for key, filename in (
-                ("functions", "functions.zip"),
-                ("dependencies_layer", "dependencies-layer.zip"),
-            )
+            for key, filename in (("functions", "functions.zip"),)
         },
     }
     assert text == json.dumps(manifest, indent=2, sort_keys=True) + "\n"
@@ -366,15 +283,9 @@ def test_manifest_records_each_artifact_as_terraform_hashes_it(tiny_build: Proje
 def test_builds_from_different_directories_are_byte_identical(
     tiny_build: Project, tmp_path: Path
 ) -> None:
-    # Same inputs at another path, into another output directory, with pip
-    # installing into another temporary directory.
-    elsewhere = Project(
-        source=tmp_path / "moved" / "aipic",
-        requirements=tmp_path / "reqs.txt",
-        out=tmp_path / "other-dist",
-    )
+    # Same inputs at another path, into another output directory.
+    elsewhere = Project(source=tmp_path / "moved" / "aipic", out=tmp_path / "other-dist")
     shutil.copytree(tiny_build.source, elsewhere.source)
-    shutil.copy(tiny_build.requirements, elsewhere.requirements)
 
     built(elsewhere.build())
 
@@ -382,38 +293,24 @@ def test_builds_from_different_directories_are_byte_identical(
         assert (elsewhere.out / name).read_bytes() == (tiny_build.out / name).read_bytes(), name
 
 
-def test_pip_cannot_install_in_offline_environment(project: Project, tmp_path: Path) -> None:
-    # Guards the no-op tests below: were pip invoked there, it would fail.
-    result = project.build(env=offline_pip_env(tmp_path))
-
-    assert_clean_failure(result, "pip could not install")
-    assert "pycodestyle" in result.stderr
-
-
-def test_second_run_with_nothing_changed_does_no_work(project: Project, tmp_path: Path) -> None:
+def test_second_run_with_nothing_changed_does_no_work(project: Project) -> None:
     built(project.build())
     before = mtimes(project.out)
 
-    again = built(project.build(env=offline_pip_env(tmp_path)))
+    again = built(project.build())
 
     assert "up to date" in again.stdout
     assert "built" not in again.stdout
     assert mtimes(project.out) == before
 
 
-def test_changed_source_rebuilds_functions_but_not_the_layer(
-    project: Project, tmp_path: Path
-) -> None:
+def test_changed_source_rebuilds_the_functions(project: Project) -> None:
     built(project.build())
-    before = mtimes(project.out)
     (project.source / "handlers" / "generate.py").write_text("def handler(e, c):\n    return 1\n")
 
-    result = built(project.build(env=offline_pip_env(tmp_path)))
+    result = built(project.build())
 
     assert "built functions.zip" in result.stdout
-    assert "dependencies-layer.zip" not in result.stdout
-    after = mtimes(project.out)
-    assert after["dependencies-layer.zip"] == before["dependencies-layer.zip"]
     with zipfile.ZipFile(project.out / "functions.zip") as archive:
         assert archive.read("aipic/handlers/generate.py") == b"def handler(e, c):\n    return 1\n"
     manifest = json.loads((project.out / "manifest.json").read_text())
@@ -422,30 +319,18 @@ def test_changed_source_rebuilds_functions_but_not_the_layer(
     assert functions["size"] == (project.out / "functions.zip").stat().st_size
 
 
-def test_deleted_artifact_is_rebuilt_identically(project: Project, tmp_path: Path) -> None:
+def test_deleted_artifact_is_rebuilt_identically(project: Project) -> None:
     built(project.build())
     original = (project.out / "functions.zip").read_bytes()
     (project.out / "functions.zip").unlink()
 
-    result = built(project.build(env=offline_pip_env(tmp_path)))
+    result = built(project.build())
 
     assert "built functions.zip" in result.stdout
     assert (project.out / "functions.zip").read_bytes() == original
 
 
-def test_changed_requirements_rebuild_the_layer(project: Project) -> None:
-    built(project.build())
-    project.requirements.write_text(f"{TINY_REQUIREMENT}\nidna==3.20\n")
-
-    result = built(project.build())
-
-    assert "built dependencies-layer.zip" in result.stdout
-    assert "functions.zip" not in result.stdout
-    with zipfile.ZipFile(project.out / "dependencies-layer.zip") as archive:
-        assert "python/idna/__init__.py" in archive.namelist()
-
-
-def test_architecture_is_recorded_and_switching_it_rebuilds_only_the_layer(
+def test_architecture_is_recorded_and_switching_it_rebuilds_nothing_but_the_manifest(
     project: Project,
 ) -> None:
     built(project.build())
@@ -453,7 +338,7 @@ def test_architecture_is_recorded_and_switching_it_rebuilds_only_the_layer(
 
     result = built(project.build("--architecture", "x86_64"))
 
-    assert "built dependencies-layer.zip" in result.stdout
+    assert "built" not in result.stdout  # pure Python: the same zip for both
     assert (project.out / "functions.zip").stat().st_mtime_ns == functions_mtime
     manifest = json.loads((project.out / "manifest.json").read_text())
     assert manifest["architecture"] == "x86_64"
@@ -474,26 +359,6 @@ def test_source_that_is_not_a_package_is_a_clear_error(project: Project) -> None
     assert_clean_failure(project.build(), "is not a Python package (no __init__.py)")
 
 
-def test_missing_requirements_file_is_a_clear_error(project: Project) -> None:
-    project.requirements.unlink()
-
-    result = project.build()
-
-    assert_clean_failure(result, f"requirements file not found: {project.requirements}")
-
-
-def test_unknown_package_fails_with_pips_reason(project: Project) -> None:
-    missing = "aipic-no-such-package-7f3e2d"
-    project.requirements.write_text(f"{missing}==1.0\n")
-
-    result = project.build()
-
-    assert_clean_failure(result, "pip could not install")
-    assert f"No matching distribution found for {missing}" in result.stderr
-    assert "is ignored: it is neither" not in result.stderr
-    assert not (project.out / "manifest.json").exists()
-
-
 def test_unknown_architecture_is_rejected_by_the_command_line(project: Project) -> None:
     result = project.build("--architecture", "sparc")
 
@@ -501,73 +366,36 @@ def test_unknown_architecture_is_rejected_by_the_command_line(project: Project) 
     assert "invalid choice: 'sparc'" in result.stderr
 
 
-# ------------------------------------------------- the repository's real requirements
+# ------------------------------------------------- the repository's real package
 
 
-@pytest.fixture(scope="module")
-def real_layers(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    """The real requirements built for both architectures, once per module."""
-    layers = {}
-    for architecture in ("arm64", "x86_64"):
-        base = tmp_path_factory.mktemp(f"real-{architecture}")
-        project = make_project(base)
-        shutil.copy(REPO_ROOT / "requirements.txt", project.requirements)
-        built(project.build("--architecture", architecture))
-        layers[architecture] = project.out / "dependencies-layer.zip"
-    return layers
+HANDLERS = ("generate", "webhook", "on_upload", "publish", "cleanup", "sweeper", "pre_sign_up")
 
 
-def test_real_layer_holds_aarch64_wheels_and_no_boto3(real_layers: dict[str, Path]) -> None:
-    with zipfile.ZipFile(real_layers["arm64"]) as archive:
-        assert_deterministic_entries(archive)
-        names = archive.namelist()
-
-    extensions = [name for name in names if name.endswith(".so")]
-    assert any(name.startswith("python/charset_normalizer/") for name in extensions)
-    assert extensions
-    assert all("aarch64" in name for name in extensions)
-    top_level = {name.split("/")[1] for name in names}
-    assert {"aws_lambda_powertools", "requests", "certifi"} <= top_level
-    assert not {"bin"} & top_level
-    assert not [name for name in names if "/tests/" in name or "/test/" in name]
-
-
-def test_real_layer_leaves_out_what_the_runtime_ships(real_layers: dict[str, Path]) -> None:
-    # Powertools needs jmespath and requests needs urllib3; the runtime has both.
-    for layer in real_layers.values():
-        with zipfile.ZipFile(layer) as archive:
-            names = archive.namelist()
-        top_level = {name.split("/")[1].split("-")[0].removesuffix(".py") for name in names}
-        assert not RUNTIME_PROVIDED_TOP_LEVEL & top_level
-        assert "python_dateutil" not in top_level  # its dist-info
-        assert "python/aws_lambda_powertools/__init__.py" in names
-
-
-def test_real_layer_carries_bytecode_for_every_module(real_layers: dict[str, Path]) -> None:
-    with zipfile.ZipFile(real_layers["arm64"]) as archive:
-        compiled = assert_bytecode_for_every_module(archive, "/opt")
-    assert compiled > 100
-
-
-def test_real_layer_imports_on_this_machine(real_layers: dict[str, Path], tmp_path: Path) -> None:
-    if os.uname().machine != "x86_64":
-        pytest.skip("the x86_64 layer's compiled modules load only on x86_64")
-    layer = tmp_path / "layer"
-    result = run_with_layer(
-        real_layers["x86_64"],
-        layer,
-        "import requests, charset_normalizer.md, aws_lambda_powertools; "
-        "from aws_lambda_powertools import Logger; "
-        "from aws_lambda_powertools.utilities.batch import BatchProcessor; "
-        "import urllib3; print(requests.__file__, urllib3.__file__); "
-        "print(m.version('aws-lambda-powertools'))",
+def test_real_handlers_import_with_only_what_the_runtime_ships(tmp_path: Path) -> None:
+    """No layer: the real zip beside the runtime's packages (and -S: no site-packages)
+    is all every handler needs; each module is loaded from one of the two."""
+    out = tmp_path / "dist"
+    built(run_build("--out", str(out)))
+    task_root = tmp_path / "task"
+    with zipfile.ZipFile(out / "functions.zip") as archive:
+        archive.extractall(task_root)
+    runtime = runtime_stand_in(tmp_path / "runtime")
+    code = (
+        "import importlib, sys; sys.path[0:0] = sys.argv[1:3]; "
+        + "".join(f"importlib.import_module('aipic.handlers.{h}'); " for h in HANDLERS)
+        + "print(sorted({m.split('.')[0] for m in sys.modules}))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-S", "-c", code, str(task_root), str(runtime)],
+        capture_output=True,
+        text=True,
+        check=False,
+        env={"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "AWS_REGION": "us-east-1"},
     )
 
     assert result.returncode == 0, result.stderr
-    module_file, urllib3_file, version = result.stdout.split()
-    assert Path(module_file).is_relative_to(layer)
-    assert not Path(urllib3_file).is_relative_to(layer)  # the runtime's
-    assert f"aws-lambda-powertools=={version}" in (REPO_ROOT / "requirements.txt").read_text()
+    assert "aipic" in result.stdout
 
 
 def test_output_path_that_is_a_file_is_a_clear_error(project: Project) -> None:

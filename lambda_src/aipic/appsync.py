@@ -14,10 +14,11 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-import requests
 from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
+from urllib3 import PoolManager, Timeout
+from urllib3.exceptions import HTTPError
 
 AIPIC_SELECTION = (
     "id owner prompt completionStatus createdAt updatedAt imgId failureReason progress "
@@ -37,7 +38,7 @@ class PublishError(Exception):
 
 class AppSyncPublisher:
     def __init__(
-        self, *, url: str, region: str, credentials: Credentials, http: requests.Session
+        self, *, url: str, region: str, credentials: Credentials, http: PoolManager
     ) -> None:
         self._url = url
         self._signer = SigV4Auth(credentials, "appsync", region)
@@ -59,17 +60,22 @@ class AppSyncPublisher:
         )
         self._signer.add_auth(request)
         try:
-            response = self._http.post(
-                self._url, data=request.body, headers=dict(request.headers), timeout=TIMEOUT_SECONDS
+            response = self._http.request(
+                "POST",
+                self._url,
+                body=request.body,
+                headers=dict(request.headers),
+                timeout=Timeout(connect=TIMEOUT_SECONDS, read=TIMEOUT_SECONDS),
+                retries=False,
+                redirect=False,
             )
-        except requests.RequestException as error:
+        except HTTPError as error:
             raise PublishError(f"AppSync request failed: {error}") from error
-        if not 200 <= response.status_code < 300:
-            raise PublishError(
-                f"AppSync answered HTTP {response.status_code}: {response.text[:300]}"
-            )
+        if not 200 <= response.status < 300:
+            text = response.data.decode(errors="replace")[:300]
+            raise PublishError(f"AppSync answered HTTP {response.status}: {text}")
         try:
-            payload = response.json()
+            payload = json.loads(response.data)
         except ValueError:
             raise PublishError("AppSync answered with a body that is not JSON") from None
         errors = payload.get("errors") if isinstance(payload, dict) else None

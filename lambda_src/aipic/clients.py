@@ -1,4 +1,4 @@
-"""boto3 clients and the HTTP session, created once per execution environment.
+"""boto3 clients and the HTTP connection pool, created once per execution environment.
 
 Every client comes from boto3's default session, so the endpoint data and credentials are
 loaded once per cold start; a second session (as Powertools' SSM provider builds) would
@@ -8,16 +8,13 @@ local demo points it at moto's server) and the region the Lambda runtime sets.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import boto3
 from botocore.client import BaseClient
 from botocore.config import Config
+from botocore.httpsession import get_cert_path
+from urllib3 import PoolManager
 
 from aipic.coldstart import cached
-
-if TYPE_CHECKING:
-    import requests
 
 # Short timeouts: every caller is inside a Lambda invocation with its own deadline.
 _CONFIG = Config(
@@ -48,9 +45,17 @@ def ssm_client() -> BaseClient:
     return session().client("ssm", config=_CONFIG)
 
 
-@cached
-def http_session() -> requests.Session:
-    # Imported here so handlers that make no HTTP calls do not pay for requests.
-    import requests
+# Connections kept per host: publish sends a batch's events this many at a time.
+HTTP_CONNECTIONS_PER_HOST = 8
 
-    return requests.Session()
+
+@cached
+def http_session() -> PoolManager:
+    """urllib3 (the runtime's, which botocore uses): no proxy variables, no retries of
+    its own (each caller decides what may be repeated), botocore's CA bundle."""
+    return PoolManager(
+        maxsize=HTTP_CONNECTIONS_PER_HOST,
+        retries=False,
+        ca_certs=get_cert_path(True),
+        cert_reqs="CERT_REQUIRED",
+    )

@@ -28,9 +28,6 @@ def cached(factory: Callable[[], _T]) -> Callable[[], _T]:
 
 
 def reset() -> None:
-    """Forget every cached value, including Powertools' cached SSM parameters."""
+    """Forget every cached value."""
     for wrapper in _registered:
         wrapper.cache_clear()
-    from aws_lambda_powertools.utilities import parameters
-
-    parameters.clear_caches()  # type: ignore[no-untyped-call]

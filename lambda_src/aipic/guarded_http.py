@@ -3,13 +3,14 @@
 Three defences, because each alone has a gap:
 
 - :func:`check_url` accepts only URLs that ``urllib.parse`` and urllib3's ``parse_url``
-  (what requests connects with) read identically: printable ASCII, no backslash, no
-  userinfo, a canonical host (lowercase letters, digits and hyphens; no trailing dot, no
-  percent-encoding, no numeric forms such as ``2130706433`` or ``127.1``; an IP literal
-  only when the allow-list names exactly that address), the scheme's default port (any
-  port only to a loopback host when loopback is allowed). The host must be on the
-  allow-list (or a subdomain of an entry), and the request requests prepares must still
-  name that host and port.
+  read identically: printable ASCII, no backslash, no userinfo, a canonical host
+  (lowercase letters, digits and hyphens; no trailing dot, no percent-encoding, no
+  numeric forms such as ``2130706433`` or ``127.1``; an IP literal only when the
+  allow-list names exactly that address), the scheme's default port (any port only to a
+  loopback host when loopback is allowed). The host must be on the allow-list (or a
+  subdomain of an entry). The ``Url`` it returns is what :func:`open_get` connects to
+  (its scheme, host and port pick the connection, its path and query are sent), so no
+  second parser ever reads the URL.
 - The address a connection actually reaches is checked right after ``connect`` and
   before a byte is sent (:class:`_GuardedHTTPConnection`): loopback, private,
   link-local, multicast, reserved and other non-global addresses are refused, so DNS
@@ -20,8 +21,9 @@ Three defences, because each alone has a gap:
   body read (a host dripping a few bytes a second cannot keep us busy); each connect
   is bounded by the connect timeout or the time left, whichever is shorter.
 
-No proxy, ``.netrc`` or connection reuse: each transfer gets a fresh session whose
-sockets all pass the check under that transfer's deadline.
+No proxy (a ``PoolManager`` never reads proxy variables), no retries, no redirects
+followed by urllib3, no connection reuse across transfers: each transfer gets a fresh
+pool manager whose sockets all pass the check under that transfer's deadline.
 """
 
 from __future__ import annotations
@@ -33,11 +35,10 @@ import time
 from collections.abc import Iterator
 from contextvars import ContextVar
 from dataclasses import dataclass, field
-from typing import NoReturn
 from urllib.parse import SplitResult, urlsplit
 
-import requests
-from requests.adapters import DEFAULT_POOLBLOCK, HTTPAdapter
+from botocore.httpsession import get_cert_path
+from urllib3 import BaseHTTPResponse, PoolManager, Timeout
 from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 from urllib3.exceptions import LocationParseError
@@ -209,45 +210,40 @@ class _GuardedHTTPSConnectionPool(HTTPSConnectionPool):
     ConnectionCls = _GuardedHTTPSConnection
 
 
-class _GuardedAdapter(HTTPAdapter):
-    def init_poolmanager(
-        self, connections: int, maxsize: int, block: bool = DEFAULT_POOLBLOCK, **kwargs: object
-    ) -> None:
-        super().init_poolmanager(connections, maxsize, block, **kwargs)
-        self.poolmanager.pool_classes_by_scheme = {
-            "http": _GuardedHTTPConnectionPool,
-            "https": _GuardedHTTPSConnectionPool,
-        }
-
-    def proxy_manager_for(self, proxy: str, **proxy_kwargs: object) -> NoReturn:
-        raise AddressRefusedError("guarded transfers never use a proxy")
+def _guarded_pool_manager() -> PoolManager:
+    # botocore's CA bundle: the same trust as every AWS call the function makes.
+    manager = PoolManager(retries=False, ca_certs=get_cert_path(True), cert_reqs="CERT_REQUIRED")
+    manager.pool_classes_by_scheme = {
+        "http": _GuardedHTTPConnectionPool,
+        "https": _GuardedHTTPSConnectionPool,
+    }
+    return manager
 
 
 @contextlib.contextmanager
-def guarded_session(*, allow_loopback: bool, deadline: Deadline) -> Iterator[requests.Session]:
-    """A fresh session whose connections pass the address check under ``deadline``."""
-    session = requests.Session()
-    session.trust_env = False  # no proxy variables, no .netrc credentials
-    adapter = _GuardedAdapter(max_retries=0)
-    session.mount("https://", adapter)
-    session.mount("http://", adapter)
+def guarded_pool(*, allow_loopback: bool, deadline: Deadline) -> Iterator[PoolManager]:
+    """A fresh pool manager whose connections pass the address check under ``deadline``."""
+    manager = _guarded_pool_manager()
     token = _active_guard.set(_TransferGuard(allow_loopback=allow_loopback, deadline=deadline))
     try:
-        yield session
+        yield manager
     finally:
         _active_guard.reset(token)
-        session.close()
+        manager.clear()
 
 
-def prepare_get(session: requests.Session, url: str, checked: Url) -> requests.PreparedRequest:
-    """The GET requests would send, refused unless it still names the checked host/port."""
-    prepared = session.prepare_request(requests.Request("GET", url))
-    sent = parse_url(prepared.url or "")
-    if (sent.scheme, sent.host, sent.port, sent.auth) != (
-        checked.scheme,
-        checked.host,
-        checked.port,
-        None,
-    ):
-        raise UrlRefusedError(f"URL {url!r} would be sent as {prepared.url!r}")
-    return prepared
+def open_get(manager: PoolManager, checked: Url, *, timeout: Timeout) -> BaseHTTPResponse:
+    """GET ``checked`` (from :func:`check_url`) on a connection to exactly its host and
+    port, the body unread; a redirect is answered as it came, never followed."""
+    pool = manager.connection_from_host(
+        checked.host, port=checked.port, scheme=checked.scheme or "https"
+    )
+    return pool.urlopen(
+        "GET",
+        checked.request_uri,
+        redirect=False,
+        retries=False,
+        preload_content=False,
+        decode_content=True,
+        timeout=timeout,
+    )

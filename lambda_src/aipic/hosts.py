@@ -1,7 +1,7 @@
 """Host names and addresses: which are canonical, allow-listed, or never connected to.
 
 Kept apart from :mod:`aipic.guarded_http` so settings can validate the allow-list
-without importing requests.
+without importing urllib3.
 """
 
 from __future__ import annotations

@@ -7,7 +7,9 @@ The response must be an image type we know an extension for; the byte cap is enf
 while streaming, and early when the response announces a larger ``Content-Length``.
 Bytes go to S3 as they arrive: one ``put_object`` for an image smaller than a part,
 otherwise a multipart upload of ``PART_SIZE`` parts that is aborted on any error, so
-nothing partial is ever stored. Both writes are conditional (``If-None-Match: *``): a
+nothing partial is ever stored. A full part is uploaded in the background while the
+next one is read (``UPLOADS_IN_FLIGHT``), so download and upload overlap with at most
+two parts in memory. Both writes are conditional (``If-None-Match: *``): a
 second delivery that gets this far finds the object there and stores nothing.
 
 Two kinds of failure: :class:`ImageRejectedError` is permanent (the picture must be
@@ -19,29 +21,34 @@ detail for the logs.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urljoin
 
-import requests
 from botocore.client import BaseClient
 from botocore.exceptions import BotoCoreError, ClientError
+from urllib3 import BaseHTTPResponse, PoolManager, Timeout
 from urllib3.exceptions import HTTPError as Urllib3Error
 
 from aipic import failure_reasons
+from aipic.coldstart import cached
 from aipic.guarded_http import (
     AddressRefusedError,
     Deadline,
     UrlRefusedError,
     UrlRules,
     check_url,
-    guarded_session,
-    prepare_get,
+    guarded_pool,
+    open_get,
 )
 
 # S3's minimum part size is 5 MiB; 5 MiB parts keep peak memory near one part.
 PART_SIZE = 5 * 1024 * 1024
+# Parts uploading while the next is read: one keeps two parts (10 MiB) in memory, within
+# the 16 MiB budget; 0 uploads each part before reading on (no overlap).
+UPLOADS_IN_FLIGHT = 1
 CHUNK_SIZE = 256 * 1024
 MAX_REDIRECTS = 3
 # Per connect / per read; the transfer as a whole is bounded by the policy's deadline.
@@ -107,7 +114,7 @@ def store_image(
     """Stream ``url`` into ``s3://bucket/<key_stem>.<ext>`` and describe what was stored."""
     deadline = Deadline(policy.deadline_seconds)
     try:
-        with guarded_session(allow_loopback=policy.allow_loopback, deadline=deadline) as http:
+        with guarded_pool(allow_loopback=policy.allow_loopback, deadline=deadline) as http:
             return _transfer(url, policy, http, deadline, s3, bucket, key_stem, metadata)
     except (AddressRefusedError, UrlRefusedError) as error:
         raise ImageRejectedError(str(error), failure_reasons.IMAGE_SOURCE_REFUSED) from error
@@ -118,7 +125,7 @@ def store_image(
 def _transfer(
     url: str,
     policy: ImagePolicy,
-    http: requests.Session,
+    http: PoolManager,
     deadline: Deadline,
     s3: BaseClient,
     bucket: str,
@@ -160,32 +167,29 @@ def _too_slow(deadline: Deadline) -> ImageRejectedError:
     )
 
 
-def _open(
-    url: str, policy: ImagePolicy, http: requests.Session, deadline: Deadline
-) -> requests.Response:
+def _open(url: str, policy: ImagePolicy, http: PoolManager, deadline: Deadline) -> BaseHTTPResponse:
     """GET the image, following at most MAX_REDIRECTS redirects, each hop checked."""
     for _ in range(MAX_REDIRECTS + 1):
-        prepared = prepare_get(http, url, check_url(url, policy.url_rules))
+        checked = check_url(url, policy.url_rules)
         remaining = deadline.remaining()
         if remaining <= 0:
             raise _too_slow(deadline)
         try:
-            response = http.send(
-                prepared,
-                stream=True,
-                allow_redirects=False,
-                timeout=(
-                    min(CONNECT_TIMEOUT_SECONDS, remaining),
-                    min(READ_TIMEOUT_SECONDS, remaining),
+            response = open_get(
+                http,
+                checked,
+                timeout=Timeout(
+                    connect=min(CONNECT_TIMEOUT_SECONDS, remaining),
+                    read=min(READ_TIMEOUT_SECONDS, remaining),
                 ),
             )
-        except requests.RequestException as error:
+        except Urllib3Error as error:
             if deadline.expired:
                 raise _too_slow(deadline) from error
             raise ImageTransferError(
                 f"fetching {url} failed: {error}", failure_reasons.IMAGE_SERVICE_UNAVAILABLE
             ) from error
-        if response.status_code in REDIRECT_STATUSES:
+        if response.status in REDIRECT_STATUSES:
             response.close()
             location = response.headers.get("Location")
             if not location:
@@ -194,16 +198,16 @@ def _open(
                 )
             url = urljoin(url, location)
             continue
-        if response.status_code == 429 or response.status_code >= 500:
+        if response.status == 429 or response.status >= 500:
             response.close()
             raise ImageTransferError(
-                f"file host answered HTTP {response.status_code} for {url}",
+                f"file host answered HTTP {response.status} for {url}",
                 failure_reasons.IMAGE_SERVICE_UNAVAILABLE,
             )
-        if response.status_code != 200:
+        if response.status != 200:
             response.close()
             raise ImageRejectedError(
-                f"file host answered HTTP {response.status_code} for {url}",
+                f"file host answered HTTP {response.status} for {url}",
                 failure_reasons.IMAGE_GONE,
             )
         return response
@@ -213,7 +217,7 @@ def _open(
     )
 
 
-def _image_content_type(response: requests.Response) -> str:
+def _image_content_type(response: BaseHTTPResponse) -> str:
     raw = response.headers.get("Content-Type", "")
     content_type = raw.split(";", 1)[0].strip().lower()
     if content_type not in EXTENSIONS_BY_CONTENT_TYPE:
@@ -225,12 +229,12 @@ def _image_content_type(response: requests.Response) -> str:
     return content_type
 
 
-def _chunks(response: requests.Response, deadline: Deadline) -> Iterator[bytes]:
+def _chunks(response: BaseHTTPResponse, deadline: Deadline) -> Iterator[bytes]:
     """The body as it arrives: ``read1`` returns what one read got, so the deadline is
     checked between small reads too, not only once a whole chunk has trickled in."""
     while True:
         try:
-            chunk = response.raw.read1(CHUNK_SIZE, decode_content=True)
+            chunk = response.read1(CHUNK_SIZE)
         except Urllib3Error as error:
             if deadline.expired:
                 raise _too_slow(deadline) from error
@@ -261,7 +265,7 @@ def _upload(
     object_args = {"Bucket": bucket, "Key": key}
     buffer = bytearray()
     upload_id: str | None = None
-    parts: list[dict[str, Any]] = []
+    parts = _PartUploads(UPLOADS_IN_FLIGHT)
     size = 0
     try:
         for chunk in chunks:
@@ -276,7 +280,7 @@ def _upload(
                     upload_id = s3.create_multipart_upload(
                         **object_args, ContentType=content_type, Metadata=dict(metadata)
                     )["UploadId"]
-                parts.append(_upload_part(s3, object_args, upload_id, len(parts) + 1, buffer))
+                parts.add(_part_uploader(s3, object_args, upload_id, len(parts) + 1, buffer))
                 buffer = bytearray()  # hand the full part over instead of copying it
         if size == 0:
             raise ImageRejectedError("output image is empty", failure_reasons.IMAGE_NOT_STORABLE)
@@ -293,12 +297,12 @@ def _upload(
                 )
             return size, outcome.stored
         if buffer:
-            parts.append(_upload_part(s3, object_args, upload_id, len(parts) + 1, buffer))
+            parts.add(_part_uploader(s3, object_args, upload_id, len(parts) + 1, buffer))
         with _unless_already_stored() as outcome:
             s3.complete_multipart_upload(
                 **object_args,
                 UploadId=upload_id,
-                MultipartUpload={"Parts": parts},
+                MultipartUpload={"Parts": parts.results()},
                 IfNoneMatch="*",
             )
         if not outcome.stored:
@@ -306,8 +310,50 @@ def _upload(
         return size, outcome.stored
     except BaseException:
         if upload_id is not None:
+            parts.settle()  # a part still uploading could land after the abort
             _abort(s3, object_args, upload_id)
         raise
+
+
+@cached
+def _upload_threads() -> ThreadPoolExecutor:
+    # Kept for the environment: a warm invocation reuses the thread (and the memory its
+    # allocator already holds) instead of starting one per transfer.
+    return ThreadPoolExecutor(max_workers=max(1, UPLOADS_IN_FLIGHT), thread_name_prefix="part")
+
+
+class _PartUploads:
+    """Parts uploaded in order, at most ``in_flight`` at a time beside the caller."""
+
+    def __init__(self, in_flight: int) -> None:
+        self._in_flight = in_flight
+        self._pool = _upload_threads() if in_flight else None
+        self._futures: list[Future[dict[str, Any]]] = []
+
+    def __len__(self) -> int:
+        return len(self._futures)
+
+    def add(self, upload: Callable[[], dict[str, Any]]) -> None:
+        """Start ``upload``, once fewer than ``in_flight`` are running; an earlier part's
+        failure is raised here, so reading stops at once."""
+        if self._pool is None:
+            done: Future[dict[str, Any]] = Future()
+            done.set_result(upload())
+            self._futures.append(done)
+            return
+        running = [future for future in self._futures if not future.done()]
+        if len(running) >= self._in_flight:
+            wait(running, return_when="FIRST_COMPLETED")
+        for future in self._futures:
+            if future.done():
+                future.result()
+        self._futures.append(self._pool.submit(upload))
+
+    def results(self) -> list[dict[str, Any]]:
+        return [future.result() for future in self._futures]
+
+    def settle(self) -> None:
+        wait(self._futures)
 
 
 @dataclass
@@ -327,11 +373,14 @@ def _unless_already_stored() -> Iterator[_WriteOutcome]:
         outcome.stored = False
 
 
-def _upload_part(
+def _part_uploader(
     s3: BaseClient, object_args: Mapping[str, str], upload_id: str, number: int, body: bytearray
-) -> dict[str, Any]:
-    response = s3.upload_part(**object_args, UploadId=upload_id, PartNumber=number, Body=body)
-    return {"PartNumber": number, "ETag": response["ETag"]}
+) -> Callable[[], dict[str, Any]]:
+    def upload() -> dict[str, Any]:
+        response = s3.upload_part(**object_args, UploadId=upload_id, PartNumber=number, Body=body)
+        return {"PartNumber": number, "ETag": response["ETag"]}
+
+    return upload
 
 
 def _abort(s3: BaseClient, object_args: Mapping[str, str], upload_id: str) -> None:

@@ -12,14 +12,15 @@ as a failure (:class:`PredictionInDoubtError`).
 
 from __future__ import annotations
 
+import json
 import random
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-import requests
-from urllib3.exceptions import NewConnectionError
+from urllib3 import BaseHTTPResponse, PoolManager, Timeout
+from urllib3.exceptions import ConnectTimeoutError, HTTPError
 
 from aipic import failure_reasons
 from aipic.replicate_model import ReplicateModel
@@ -63,14 +64,14 @@ class ReplicateClient:
         token: str,
         timeout_seconds: float,
         max_attempts: int,
-        session: requests.Session,
+        session: PoolManager,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self._api_url = api_url.rstrip("/")
         self._token = token
         self._timeout = timeout_seconds
         self._max_attempts = max_attempts
-        self._session = session
+        self._http = session
         self._sleep = sleep
 
     def create_prediction(
@@ -86,27 +87,26 @@ class ReplicateClient:
         for attempt in range(1, self._max_attempts + 1):
             retry_after: float | None = None
             try:
-                response = self._session.post(
+                response = self._post(
                     f"{self._api_url}{model.predictions_path}",
-                    json=body,
-                    headers=self._headers(),
-                    timeout=self._timeout,
+                    json.dumps(body).encode(),
+                    self._timeout,
                 )
-            except (requests.ConnectionError, requests.Timeout) as error:
+            except HTTPError as error:
                 problem = f"{type(error).__name__}: {error}"
                 if not _never_sent(error):
                     raise PredictionInDoubtError(problem) from None
                 last_problem = problem
             else:
-                if response.status_code in (200, 201):
+                if response.status in (200, 201):
                     return _prediction_from(response)
-                last_problem = f"HTTP {response.status_code}: {_detail(response)}"
-                if response.status_code != 429 and response.status_code < 500:
+                last_problem = f"HTTP {response.status}: {_detail(response)}"
+                if response.status != 429 and response.status < 500:
                     raise ReplicateError(
                         f"Replicate rejected the prediction: {last_problem}",
                         failure_reasons.IMAGE_SERVICE_REFUSED,
                     )
-                if response.status_code not in NOT_PROCESSED_STATUSES:
+                if response.status not in NOT_PROCESSED_STATUSES:
                     raise PredictionInDoubtError(last_problem)
                 retry_after = _retry_after_seconds(response)
             if attempt < self._max_attempts:
@@ -119,24 +119,36 @@ class ReplicateClient:
     def cancel_prediction(self, prediction_id: str) -> None:
         """One attempt to stop a prediction (and its billing); raises ReplicateError."""
         try:
-            response = self._session.post(
+            response = self._post(
                 f"{self._api_url}/predictions/{prediction_id}/cancel",
-                headers=self._headers(),
-                timeout=min(self._timeout, CANCEL_TIMEOUT_SECONDS),
+                None,
+                min(self._timeout, CANCEL_TIMEOUT_SECONDS),
             )
-        except requests.RequestException as error:
+        except HTTPError as error:
             raise ReplicateError(
                 f"cancel failed: {type(error).__name__}: {error}",
                 failure_reasons.IMAGE_SERVICE_UNAVAILABLE,
             ) from None
-        if response.status_code != 200:
+        if response.status != 200:
             raise ReplicateError(
-                f"cancel failed: HTTP {response.status_code}: {_detail(response)}",
+                f"cancel failed: HTTP {response.status}: {_detail(response)}",
                 failure_reasons.IMAGE_SERVICE_UNAVAILABLE,
             )
 
-    def _headers(self) -> dict[str, str]:
-        return {"Authorization": f"Bearer {self._token}"}
+    def _post(self, url: str, body: bytes | None, timeout: float) -> BaseHTTPResponse:
+        headers = {"Authorization": f"Bearer {self._token}"}
+        if body is not None:
+            headers["Content-Type"] = "application/json"
+        # No retries here: whether a failed attempt may be repeated is decided above.
+        return self._http.request(
+            "POST",
+            url,
+            body=body,
+            headers=headers,
+            timeout=Timeout(connect=timeout, read=timeout),
+            retries=False,
+            redirect=False,
+        )
 
     @staticmethod
     def _backoff(attempt: int, retry_after: float | None) -> float:
@@ -146,36 +158,40 @@ class ReplicateClient:
         return random.uniform(0, ceiling)  # noqa: S311 - jitter, not cryptography
 
 
-def _never_sent(error: requests.RequestException) -> bool:
-    """True when the connection was never established, so Replicate saw no request."""
-    if isinstance(error, requests.ConnectTimeout):
-        return True
-    reason = getattr(error.args[0], "reason", None) if error.args else None
-    return isinstance(reason, NewConnectionError)
+def _never_sent(error: HTTPError) -> bool:
+    """True when the connection was never established, so Replicate saw no request:
+    urllib3 raises ConnectTimeoutError (or its subclass NewConnectionError, refused or
+    unresolvable) only from connecting."""
+    return isinstance(error, ConnectTimeoutError)
 
 
-def _prediction_from(response: requests.Response) -> Prediction:
+def _json(response: BaseHTTPResponse) -> object:
+    return json.loads(response.data)
+
+
+def _prediction_from(response: BaseHTTPResponse) -> Prediction:
     try:
-        payload = response.json()
+        payload: Any = _json(response)
         return Prediction(id=str(payload["id"]))
     except (ValueError, KeyError, TypeError):
         # Accepted, so a prediction exists, but we cannot tell which.
         raise PredictionInDoubtError(
-            f"Replicate answered HTTP {response.status_code} without a prediction id"
+            f"Replicate answered HTTP {response.status} without a prediction id"
         ) from None
 
 
-def _detail(response: requests.Response) -> str:
+def _detail(response: BaseHTTPResponse) -> str:
     try:
-        payload = response.json()
+        payload = _json(response)
     except ValueError:
-        return response.text[:300] or response.reason or "no detail"
+        text = response.data.decode(errors="replace")[:300]
+        return text or response.reason or "no detail"
     if isinstance(payload, dict) and "detail" in payload:
         return str(payload["detail"])
     return str(payload)[:300]
 
 
-def _retry_after_seconds(response: requests.Response) -> float | None:
+def _retry_after_seconds(response: BaseHTTPResponse) -> float | None:
     raw = response.headers.get("Retry-After", "")
     try:
         seconds = float(raw)

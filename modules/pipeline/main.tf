@@ -328,15 +328,6 @@ resource "aws_cloudwatch_log_group" "function" {
   tags              = var.tags
 }
 
-resource "aws_lambda_layer_version" "dependencies" {
-  layer_name               = "${var.name_prefix}-dependencies"
-  description              = "Third-party Python packages of the aipic functions (build.py)."
-  filename                 = var.artifacts.dependencies_layer.path
-  source_code_hash         = var.artifacts.dependencies_layer.sha256_base64
-  compatible_runtimes      = ["python3.12"]
-  compatible_architectures = [var.architecture]
-}
-
 resource "aws_lambda_function" "function" {
   # checkov:skip=CKV_AWS_116:Dead-letter queues only apply to asynchronous invocations. generate and on_upload use on-failure destinations (aws_lambda_function_event_invoke_config, which carry more context than a DLQ) to KMS-encrypted SQS queues; publish is stream-invoked, its mapping has an on-failure destination; webhook is invoked synchronously by API Gateway and Replicate retries failed deliveries.
   # checkov:skip=CKV_AWS_117:The functions call only public AWS APIs and Replicate over HTTPS; there are no VPC resources to reach, and a VPC would add NAT cost and cold-start latency without narrowing access (IAM does).
@@ -351,7 +342,6 @@ resource "aws_lambda_function" "function" {
   handler                        = "aipic.handlers.${each.key}.handler"
   filename                       = var.artifacts.functions.path
   source_code_hash               = var.artifacts.functions.sha256_base64
-  layers                         = [aws_lambda_layer_version.dependencies.arn]
   memory_size                    = each.value.memory_size
   timeout                        = each.value.timeout
   reserved_concurrent_executions = var.reserved_concurrency[each.key]

@@ -15,29 +15,25 @@ variable "tags" {
 }
 
 variable "artifacts" {
-  description = "The build.py artifacts from dist/manifest.json: each a zip path (as Terraform should open it) and its base64 SHA-256 (= filebase64sha256)."
+  description = "The build.py artifact from dist/manifest.json: the functions zip's path (as Terraform should open it) and its base64 SHA-256 (= filebase64sha256). No layer: the functions need nothing the runtime does not ship."
   type = object({
     functions = object({
-      path          = string
-      sha256_base64 = string
-    })
-    dependencies_layer = object({
       path          = string
       sha256_base64 = string
     })
   })
 
   validation {
-    condition = alltrue([
-      for artifact in [var.artifacts.functions, var.artifacts.dependencies_layer] :
-      endswith(artifact.path, ".zip") && can(regex("^[A-Za-z0-9+/]{43}=$", artifact.sha256_base64))
-    ])
-    error_message = "Each artifact needs a .zip path and a base64 SHA-256 (44 characters ending in \"=\") as build.py writes into dist/manifest.json."
+    condition = (
+      endswith(var.artifacts.functions.path, ".zip") &&
+      can(regex("^[A-Za-z0-9+/]{43}=$", var.artifacts.functions.sha256_base64))
+    )
+    error_message = "The functions artifact needs a .zip path and a base64 SHA-256 (44 characters ending in \"=\") as build.py writes into dist/manifest.json."
   }
 }
 
 variable "architecture" {
-  description = "Instruction set of the functions and the layer; must match the architecture the artifacts were built for (manifest \"architecture\")."
+  description = "Instruction set of the functions; must match the architecture the artifacts were built for (manifest \"architecture\")."
   type        = string
   default     = "arm64"
 

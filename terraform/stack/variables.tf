@@ -36,8 +36,8 @@ variable "artifacts_manifest" {
   }
 
   validation {
-    condition     = var.artifacts_manifest == null || toset(keys(try(var.artifacts_manifest.artifacts, {}))) == toset(["functions", "dependencies_layer"])
-    error_message = "The manifest must list exactly the artifacts functions and dependencies_layer (run build.py)."
+    condition     = var.artifacts_manifest == null || toset(keys(try(var.artifacts_manifest.artifacts, {}))) == toset(["functions"])
+    error_message = "The manifest must list exactly the artifact functions (run build.py)."
   }
 }
 

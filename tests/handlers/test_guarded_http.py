@@ -8,7 +8,6 @@ import time
 from collections.abc import Iterator
 
 import pytest
-import requests
 import urllib3
 from aipic.guarded_http import (
     AddressRefusedError,
@@ -16,7 +15,8 @@ from aipic.guarded_http import (
     UrlRefusedError,
     UrlRules,
     check_url,
-    guarded_session,
+    guarded_pool,
+    open_get,
 )
 from aipic.hosts import is_address_refused
 
@@ -50,7 +50,7 @@ def test_allowed_urls_pass(url: str) -> None:
 @pytest.mark.parametrize(
     "url",
     [
-        # urllib.parse reads host replicate.delivery, urllib3 (requests) evil.example
+        # urllib.parse reads host replicate.delivery, urllib3 evil.example
         "https://evil.example\\@replicate.delivery/x.png",
         "https://replicate.delivery\\.evil.example/x.png",
         "https://user@replicate.delivery/x.png",
@@ -148,10 +148,10 @@ def test_the_connected_address_is_checked_before_anything_is_sent(
     deadline = Deadline(5.0)
     try:
         with (
-            guarded_session(allow_loopback=False, deadline=deadline) as http,
+            guarded_pool(allow_loopback=False, deadline=deadline) as http,
             pytest.raises(AddressRefusedError, match=r"127\.0\.0\.1"),
         ):
-            http.get(url, timeout=2)
+            open_get(http, check_url(url, LOCAL), timeout=urllib3.Timeout(2))
     finally:
         deadline.close()
     assert standin.file_requests == []
@@ -168,13 +168,16 @@ def test_a_name_that_resolves_to_loopback_is_refused(
         return real_getaddrinfo("127.0.0.1", standin.port, *args, **kwargs)
 
     monkeypatch.setattr(socket, "getaddrinfo", rebinding_dns)
+    checked = check_url(
+        "http://replicate.delivery/x.png", UrlRules(("http",), ("replicate.delivery",))
+    )
     deadline = Deadline(5.0)
     try:
         with (
-            guarded_session(allow_loopback=False, deadline=deadline) as http,
+            guarded_pool(allow_loopback=False, deadline=deadline) as http,
             pytest.raises(AddressRefusedError),
         ):
-            http.get("http://replicate.delivery/x.png", timeout=2)
+            open_get(http, checked, timeout=urllib3.Timeout(2))
     finally:
         deadline.close()
     assert standin.file_requests == []
@@ -183,13 +186,11 @@ def test_a_name_that_resolves_to_loopback_is_refused(
 def test_connections_outside_a_guarded_session_fail_closed(
     file_host: tuple[ReplicateStandIn, str],
 ) -> None:
-    from aipic.guarded_http import _GuardedAdapter
+    from aipic.guarded_http import _guarded_pool_manager
 
     standin, url = file_host
-    http = requests.Session()
-    http.mount("http://", _GuardedAdapter())
     with pytest.raises(AddressRefusedError, match="outside a guarded transfer"):
-        http.get(url, timeout=2)
+        open_get(_guarded_pool_manager(), check_url(url, LOCAL), timeout=urllib3.Timeout(2))
     assert standin.file_requests == []
 
 
@@ -204,11 +205,12 @@ def test_the_deadline_bounds_the_whole_transfer_not_each_read(
     body = b""
     try:
         with (
-            guarded_session(allow_loopback=True, deadline=deadline) as http,
+            guarded_pool(allow_loopback=True, deadline=deadline) as http,
             # Cut off mid-body or mid-headers: an error, or what reads as an early end.
-            contextlib.suppress(requests.RequestException, urllib3.exceptions.HTTPError),
+            contextlib.suppress(urllib3.exceptions.HTTPError),
         ):
-            body = http.get(url, timeout=(2, 2), stream=True).raw.read(decode_content=True)
+            timeout = urllib3.Timeout(connect=2, read=2)
+            body = open_get(http, check_url(url, LOCAL), timeout=timeout).read()
     finally:
         deadline.close()
     assert deadline.expired

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from typing import Any
 
 import pytest
@@ -159,7 +160,7 @@ def test_deleted_picture_is_published_with_deleted_at(
     assert published.pic == published.data
 
 
-def test_a_failed_record_and_the_ones_after_it_are_retried_unpublished(
+def test_a_failed_record_and_the_ones_after_it_are_reported_and_each_reaches_its_owner_once(
     aws: AwsAccount, appsync: AppSyncStandIn
 ) -> None:
     event = failed_pictures_event(aws, "pic-a", "pic-b", "pic-c")
@@ -167,15 +168,82 @@ def test_a_failed_record_and_the_ones_after_it_are_retried_unpublished(
 
     result = run_publish(event)
 
-    # Lambda retries from pic-b on: pic-c published now would reach its owner twice.
+    # Lambda retries from pic-b on, whatever else is reported, so all from there is.
     sequences = [record["dynamodb"]["SequenceNumber"] for record in event["Records"]]
     assert result == {"batchItemFailures": [{"itemIdentifier": s} for s in sequences[1:]]}
-    assert [e.data["id"] for e in appsync.events] == ["pic-a"]
+    assert "pic-b" not in [e.data["id"] for e in appsync.events]
 
     appsync.fail_for_pic_ids = set()
     retry = {"Records": event["Records"][1:]}
     assert run_publish(retry) == {"batchItemFailures": []}
-    assert [e.data["id"] for e in appsync.events] == ["pic-a", "pic-b", "pic-c"]
+    # pic-c, if published concurrently with pic-b's failure, is not sent again.
+    assert sorted(e.data["id"] for e in appsync.events) == ["pic-a", "pic-b", "pic-c"]
+
+
+def test_after_a_failure_no_later_change_of_that_picture_is_published(
+    aws: AwsAccount, appsync: AppSyncStandIn
+) -> None:
+    stream = stream_after_processing(aws, "pic-a", "pic-b")
+    pics = pics_repository()
+    for step in (10, 30):
+        pics.record_progress("pic-a", "pred-pic-a", step)
+    pics.record_progress("pic-b", "pred-pic-b", 10)
+    pics.mark_completed("pic-a", OWNER, f"pics/{OWNER}/pic-a.png")
+    event = stream.read_event()
+    appsync.fail_for_pic_ids = {"pic-a"}
+
+    result = run_publish(event)
+
+    sequences = [record["dynamodb"]["SequenceNumber"] for record in event["Records"]]
+    assert result == {"batchItemFailures": [{"itemIdentifier": s} for s in sequences]}
+    assert len(appsync.rejected) == 1  # pic-a's first change; its later ones never sent
+
+    appsync.fail_for_pic_ids = set()
+    assert run_publish(event) == {"batchItemFailures": []}
+    published = [
+        (e.data["id"], e.data["completionStatus"], e.data.get("progress")) for e in appsync.events
+    ]
+    assert [p for p in published if p[0] == "pic-a"] == [
+        ("pic-a", "PROCESSING", 10),
+        ("pic-a", "PROCESSING", 30),
+        ("pic-a", "COMPLETED", 30),
+    ]
+    assert [p for p in published if p[0] == "pic-b"] == [("pic-b", "PROCESSING", 10)]
+
+
+def test_a_record_this_environment_published_is_not_sent_again(
+    aws: AwsAccount, appsync: AppSyncStandIn
+) -> None:
+    event = failed_pictures_event(aws, "pic-a", "pic-b")
+    assert run_publish(event) == {"batchItemFailures": []}
+
+    assert run_publish(event) == {"batchItemFailures": []}  # as a retry redelivers it
+
+    assert sorted(e.data["id"] for e in appsync.events) == ["pic-a", "pic-b"]
+
+
+def test_pictures_are_published_concurrently_each_in_order(
+    aws: AwsAccount, appsync: AppSyncStandIn
+) -> None:
+    pic_ids = [f"pic-{n}" for n in range(6)]
+    stream = stream_after_processing(aws, *pic_ids)
+    pics = pics_repository()
+    for pic_id in pic_ids:
+        pics.record_progress(pic_id, f"pred-{pic_id}", 10)
+        pics.mark_completed(pic_id, OWNER, f"pics/{OWNER}/{pic_id}.png")
+    event = stream.read_event()
+    assert len(event["Records"]) == 12
+    delay = 0.3
+    appsync.subscribe(lambda _: time.sleep(delay))  # each request answered after this
+
+    started = time.monotonic()
+    assert run_publish(event) == {"batchItemFailures": []}
+    elapsed = time.monotonic() - started
+
+    assert elapsed < 12 * delay / 2  # one after another would take 12 delays
+    for pic_id in pic_ids:
+        statuses = [e.data["completionStatus"] for e in appsync.events if e.data["id"] == pic_id]
+        assert statuses == ["PROCESSING", "COMPLETED"]
 
 
 def test_graphql_errors_fail_the_record(aws: AwsAccount, appsync: AppSyncStandIn) -> None:

@@ -1,4 +1,4 @@
-"""The real build (dist/ of `make build`) runs in the runtime: layer, import path, handler."""
+"""The real build (dist/ of `make build`) runs in the runtime: no layer, import path, handler."""
 
 from __future__ import annotations
 
@@ -28,18 +28,12 @@ def test_on_upload_from_the_build_completes_a_picture(dist, aws, emulator_url):
     role = aws("iam").create_role(RoleName="on-upload", AssumeRolePolicyDocument="{}")["Role"][
         "Arn"
     ]
-    layer = lambda_client.publish_layer_version(
-        LayerName="deps",
-        Content={"ZipFile": (dist / artifacts["dependencies_layer"]["path"]).read_bytes()},
-        CompatibleRuntimes=[manifest["runtime"]],
-    )["LayerVersionArn"]
     lambda_client.create_function(
         FunctionName="uploads",
         Runtime=manifest["runtime"],
         Role=role,
         Handler="aipic.handlers.on_upload.handler",
         Code={"ZipFile": (dist / artifacts["functions"]["path"]).read_bytes()},
-        Layers=[layer],
         Architectures=[manifest["architecture"]],
         Environment={
             "Variables": {"PICS_TABLE_NAME": "local-pics", "POWERTOOLS_SERVICE_NAME": "aipic"}

@@ -24,11 +24,10 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from aws_lambda_powertools.utilities.typing import LambdaContext
 from boto3.dynamodb.types import TypeDeserializer
 
 from aipic.clients import http_session, s3_client
-from aipic.observability import logger
+from aipic.observability import LambdaContext, logger
 from aipic.parameters import read_secure_parameter
 from aipic.pics import FINAL_STATUSES, Status
 from aipic.replicate import CANCEL_TIMEOUT_SECONDS, ReplicateClient

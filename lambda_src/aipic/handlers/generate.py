@@ -19,11 +19,9 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
-from aws_lambda_powertools.utilities.typing import LambdaContext
-
 from aipic.clients import http_session
 from aipic.decisions import generate as decide
-from aipic.observability import logger
+from aipic.observability import LambdaContext, logger
 from aipic.parameters import ParameterUnavailableError, read_secure_parameter
 from aipic.pics import pics_repository
 from aipic.replicate import PredictionInDoubtError, ReplicateClient, ReplicateError

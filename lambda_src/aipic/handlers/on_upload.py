@@ -1,7 +1,7 @@
 """on_upload: an image landed under ``pics/`` → its picture is COMPLETED.
 
 S3 URL-encodes keys in notifications (``+`` for spaces, ``%xx``), so each key is decoded
-with ``unquote_plus`` (Powertools' ``S3Object.key`` returns it as sent). A picture's key is
+with ``unquote_plus``. A picture's key is
 ``pics/<owner>/<id>.<ext>``; anything else is ignored. The conditional write completes
 only a PROCESSING picture whose owner matches the key, so a repeated or late notification,
 or an object for an unknown id, changes nothing.
@@ -10,13 +10,11 @@ or an object for an unknown id, changes nothing.
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, cast
 from urllib.parse import unquote_plus
 
-from aws_lambda_powertools.utilities.data_classes import S3Event
-from aws_lambda_powertools.utilities.typing import LambdaContext
-
-from aipic.observability import logger
+from aipic.events import S3Event
+from aipic.observability import LambdaContext, logger
 from aipic.pics import pics_repository
 
 PICTURE_KEY = re.compile(r"^pics/(?P<owner>[^/]+)/(?P<pic_id>[^/]+)\.(?P<ext>[A-Za-z0-9]+)$")
@@ -27,8 +25,8 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, list[str
     completed: list[str] = []
     ignored: list[str] = []
     pics = pics_repository()
-    for record in S3Event(event).records:
-        key = unquote_plus(record.s3.get_object.key)
+    for record in cast(S3Event, event)["Records"]:
+        key = unquote_plus(record["s3"]["object"]["key"])
         match = PICTURE_KEY.match(key)
         if match is None:
             logger.info("object is not a picture; ignored", extra={"key": key})

@@ -1,10 +1,17 @@
 """publish: push every picture change its owner needs to see to their subscriptions.
 
-Consumes the table's stream (NEW_AND_OLD_IMAGES) with Powertools' ``BatchProcessor``: a
-record whose publish fails is reported in ``batchItemFailures``, and so is every record
-after it in the batch, unpublished: Lambda retries a stream from the first reported record
-on, so publishing a later one now would send it twice, and before the earlier change of
-the same picture (COMPLETED, then PROCESSING and COMPLETED again on the retry).
+Consumes the table's stream (NEW_AND_OLD_IMAGES) with partial batch responses. A batch's
+records are published concurrently (at most ``PUBLISH_THREADS`` requests at a time on
+the shared connection pool), but those of one picture one after another in stream order,
+so a subscriber sees a picture's changes in the order they happened. Lambda retries a
+stream from the lowest sequence number reported in ``batchItemFailures`` on, whatever
+else is reported; so after a failure no further record is started, and every record
+from the first one not published on is reported (the failed one, any later one of the
+same picture, any left unstarted). A record of another picture published concurrently
+after the failed one comes back in the retry: this execution environment remembers the
+event ids it published (the last ``REMEMBERED_EVENTS``) and does not send them again,
+so a subscriber gets such a change twice only if the retry lands in another environment.
+
 Published, each as one request carrying the
 ``publish`` (``subscribe``, AWSJSON) and ``publishAIPic`` (``onAIPicChange``, typed)
 mutations: a picture whose ``completionStatus`` changed to PROCESSING, COMPLETED, FAILED
@@ -17,23 +24,22 @@ and quota counters (no ``completionStatus``, no ``owner``).
 
 from __future__ import annotations
 
+import json
+import threading
+from collections import OrderedDict
+from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
-from aws_lambda_powertools.utilities.batch import (
-    BatchProcessor,
-    EventType,
-    process_partial_response,
-)
-from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
-from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
-from aws_lambda_powertools.utilities.typing import LambdaContext
+from boto3.dynamodb.types import TypeDeserializer
 
 from aipic.appsync import AppSyncPublisher
-from aipic.clients import http_session, session
+from aipic.clients import HTTP_CONNECTIONS_PER_HOST, http_session, session
 from aipic.coldstart import cached
-from aipic.observability import logger
+from aipic.events import BatchItemFailure, PartialBatchResponse, StreamEvent, StreamRecord
+from aipic.observability import LambdaContext, logger
 from aipic.pics import Status
 from aipic.settings import publish_settings
 
@@ -54,10 +60,12 @@ PUBLISHED_STATUSES = frozenset(
     {Status.PROCESSING, Status.COMPLETED, Status.FAILED, Status.CANCELED}
 )
 
-# Every record of an all-failed batch is reported too, rather than raising: same retry.
-processor = BatchProcessor(
-    event_type=EventType.DynamoDBStreams, raise_on_entire_batch_failure=False
-)
+# As many requests at a time as the pool keeps connections to AppSync.
+PUBLISH_THREADS = HTTP_CONNECTIONS_PER_HOST
+# A stream batch holds at most 10 records (the mapping's batch_size); this covers many.
+REMEMBERED_EVENTS = 1000
+
+_deserializer = TypeDeserializer()
 
 
 @cached
@@ -86,22 +94,24 @@ def _published(image: dict[str, Any]) -> dict[str, Any]:
     return {name: _plain(image[name]) for name in PUBLISHED_FIELDS if name in image}
 
 
-def _deletion_time(created: int | None) -> str:
+def _image(change: Mapping[str, Any], name: str) -> dict[str, Any]:
+    return {key: _deserializer.deserialize(value) for key, value in change.get(name, {}).items()}
+
+
+def _deletion_time(created: float | None) -> str:
     moment = datetime.fromtimestamp(created, UTC) if created else datetime.now(UTC)
     return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
-def picture_event(record: DynamoDBRecord) -> dict[str, Any] | None:
+def picture_event(record: StreamRecord) -> dict[str, Any] | None:
     """The picture to publish for this record, or None when there is nothing to tell."""
-    change = record.dynamodb
-    if change is None:
-        return None
-    new_image = change.new_image
-    old_image = change.old_image
-    if record.get("eventName") == "REMOVE":
+    change = record["dynamodb"]
+    new_image = _image(change, "NewImage")
+    old_image = _image(change, "OldImage")
+    if record["eventName"] == "REMOVE":
         if "completionStatus" not in old_image or not old_image.get("owner"):
             return None  # a quota counter's expiry
-        deleted_at = _deletion_time(change.approximate_creation_date_time)
+        deleted_at = _deletion_time(change.get("ApproximateCreationDateTime"))
         return {**_published(old_image), "deletedAt": deleted_at}
     status = new_image.get("completionStatus")
     if status not in PUBLISHED_STATUSES or not new_image.get("owner"):
@@ -115,15 +125,17 @@ def picture_event(record: DynamoDBRecord) -> dict[str, Any] | None:
     return _published(new_image)
 
 
-class EarlierRecordFailedError(Exception):
-    """Not published: an earlier record of the batch failed, and the retry resends this one."""
+# boto3's default session is not built safely by two threads at once.
+_publisher_lock = threading.Lock()
 
 
-def publish_record(record: DynamoDBRecord) -> None:
+def publish_record(record: StreamRecord) -> None:
     picture = picture_event(record)
     if picture is None:
         return
-    publisher().publish(str(picture["owner"]), picture)
+    with _publisher_lock:
+        chosen = publisher()
+    chosen.publish(str(picture["owner"]), picture)
     logger.info(
         "picture event published",
         extra={
@@ -135,22 +147,76 @@ def publish_record(record: DynamoDBRecord) -> None:
     )
 
 
+class _PublishedEvents:
+    """Event ids this environment published, the most recent ``limit``."""
+
+    def __init__(self, limit: int) -> None:
+        self._limit = limit
+        self._ids: OrderedDict[str, None] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def __contains__(self, event_id: str) -> bool:
+        with self._lock:
+            return event_id in self._ids
+
+    def add(self, event_id: str) -> None:
+        with self._lock:
+            self._ids[event_id] = None
+            while len(self._ids) > self._limit:
+                self._ids.popitem(last=False)
+
+
+@cached
+def published_events() -> _PublishedEvents:
+    return _PublishedEvents(REMEMBERED_EVENTS)
+
+
+def _picture_key(record: StreamRecord) -> str:
+    return json.dumps(record["dynamodb"].get("Keys", {}), sort_keys=True)
+
+
+def publish_batch(records: list[StreamRecord]) -> list[BatchItemFailure]:
+    """Publish the records, each picture's in order; the failures to report."""
+    published_events()  # built here, not by two threads at once
+    chains: dict[str, list[int]] = {}
+    for index, record in enumerate(records):
+        chains.setdefault(_picture_key(record), []).append(index)
+    done = [False] * len(records)
+    stop = threading.Event()
+
+    def publish_chain(indexes: list[int]) -> None:
+        for index in indexes:
+            if stop.is_set():
+                return
+            record = records[index]
+            if record["eventID"] not in published_events():
+                try:
+                    publish_record(record)
+                except Exception:  # noqa: BLE001 - any failure: the record is retried
+                    stop.set()
+                    logger.exception(
+                        "publish failed; the record is retried",
+                        extra={"sequence": record["dynamodb"]["SequenceNumber"]},
+                    )
+                    return
+                published_events().add(record["eventID"])
+            done[index] = True
+
+    if len(chains) == 1:
+        publish_chain(next(iter(chains.values())))
+    else:
+        with ThreadPoolExecutor(max_workers=min(PUBLISH_THREADS, len(chains))) as pool:
+            for future in [pool.submit(publish_chain, chain) for chain in chains.values()]:
+                future.result()
+    # Lambda resumes from the lowest reported sequence number: report from there on.
+    first_undone = next((index for index, ok in enumerate(done) if not ok), len(records))
+    return [
+        {"itemIdentifier": record["dynamodb"]["SequenceNumber"]}
+        for record in records[first_undone:]
+    ]
+
+
 @logger.inject_lambda_context(clear_state=True)
-def handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
-    failed = False
-
-    def in_shard_order(record: DynamoDBRecord) -> None:
-        nonlocal failed
-        if failed:
-            raise EarlierRecordFailedError(
-                record.dynamodb.sequence_number if record.dynamodb else ""
-            )
-        try:
-            publish_record(record)
-        except Exception:
-            failed = True
-            raise
-
-    return process_partial_response(
-        event=event, record_handler=in_shard_order, processor=processor, context=context
-    )
+def handler(event: dict[str, Any], context: LambdaContext) -> PartialBatchResponse:
+    # Every record of an all-failed batch is reported too, rather than raising: same retry.
+    return {"batchItemFailures": publish_batch(cast(StreamEvent, event)["Records"])}

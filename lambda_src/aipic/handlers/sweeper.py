@@ -15,11 +15,9 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from aws_lambda_powertools.utilities.typing import LambdaContext
-
 from aipic import failure_reasons
 from aipic.clients import http_session
-from aipic.observability import logger
+from aipic.observability import LambdaContext, logger
 from aipic.parameters import ParameterUnavailableError, read_secure_parameter
 from aipic.pics import Pic, pics_repository
 from aipic.replicate import CANCEL_TIMEOUT_SECONDS, ReplicateClient, ReplicateError

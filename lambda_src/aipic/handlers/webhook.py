@@ -33,21 +33,19 @@ import binascii
 import json
 import time
 import uuid
-from typing import Any
-
-from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEventV2
-from aws_lambda_powertools.utilities.typing import LambdaContext
+from typing import Any, cast
 
 from aipic.clients import s3_client
 from aipic.decisions import webhook as decide
 from aipic.decisions.webhook import MAX_BODY_BYTES, MalformedWebhookError, parse_prediction
+from aipic.events import HttpApiEvent
 from aipic.image_transfer import (
     ImagePolicy,
     ImageRejectedError,
     ImageTransferError,
     store_image,
 )
-from aipic.observability import logger
+from aipic.observability import LambdaContext, logger
 from aipic.parameters import ParameterUnavailableError, read_secure_parameter
 from aipic.pics import Pic, StoreClaim, pics_repository
 from aipic.settings import WebhookSettings, webhook_settings
@@ -71,12 +69,12 @@ def _answer(answer: decide.Answer) -> Response:
     return _respond(answer.status, answer.message, **answer.details)
 
 
-def _raw_body(request: APIGatewayProxyEventV2) -> bytes:
-    body = request.body or ""
+def _raw_body(request: HttpApiEvent) -> bytes:
+    body = request.get("body") or ""
     # base64 is 4/3 of the bytes it encodes; either way this bounds the work below.
     if len(body) > MAX_BODY_BYTES * 4 // 3 + 4:
         raise MalformedWebhookError(f"body is larger than {MAX_BODY_BYTES} bytes")
-    if not request.is_base64_encoded:
+    if not request.get("isBase64Encoded", False):
         raw = body.encode(errors="surrogatepass")
     else:
         try:
@@ -170,7 +168,7 @@ def _store_output(
 
 @logger.inject_lambda_context(clear_state=True)
 def handler(event: dict[str, Any], context: LambdaContext) -> Response:
-    request = APIGatewayProxyEventV2(event)
+    request = cast(HttpApiEvent, event)
     settings = webhook_settings()
     try:
         secret = read_secure_parameter(
@@ -182,9 +180,9 @@ def handler(event: dict[str, Any], context: LambdaContext) -> Response:
 
     try:
         body = _raw_body(request)
-        headers = {name.lower(): value for name, value in (request.headers or {}).items()}
+        headers = {name.lower(): value for name, value in (request.get("headers") or {}).items()}
         verify_signature(secret=secret, headers=headers, body=body)
-        pic_id = request.get_query_string_value("id") or ""
+        pic_id = (request.get("queryStringParameters") or {}).get("id") or ""
         if not pic_id:
             raise MalformedWebhookError("query parameter id is missing")
         prediction = parse_prediction(body)

@@ -6,10 +6,6 @@ artifacts = {
     path          = "build/functions.zip"
     sha256_base64 = "47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU="
   }
-  dependencies_layer = {
-    path          = "build/dependencies-layer.zip"
-    sha256_base64 = "n4bQgYhMfWWaL+qgxVrQFaO/TxsrC4Is0V1sFbDwCgg="
-  }
 }
 table_name         = "aipic-test-pics"
 table_arn          = "arn:aws:dynamodb:eu-west-1:123456789012:table/aipic-test-pics"

@@ -22,8 +22,7 @@ run "rejects_artifact_without_zip" {
   command = plan
   variables {
     artifacts = {
-      functions          = { path = "build/functions.tar.gz", sha256_base64 = "47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=" }
-      dependencies_layer = { path = "build/dependencies-layer.zip", sha256_base64 = "n4bQgYhMfWWaL+qgxVrQFaO/TxsrC4Is0V1sFbDwCgg=" }
+      functions = { path = "build/functions.tar.gz", sha256_base64 = "47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=" }
     }
   }
   expect_failures = [var.artifacts]
@@ -33,8 +32,7 @@ run "rejects_hex_instead_of_base64_hash" {
   command = plan
   variables {
     artifacts = {
-      functions          = { path = "build/functions.zip", sha256_base64 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855" }
-      dependencies_layer = { path = "build/dependencies-layer.zip", sha256_base64 = "n4bQgYhMfWWaL+qgxVrQFaO/TxsrC4Is0V1sFbDwCgg=" }
+      functions = { path = "build/functions.zip", sha256_base64 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855" }
     }
   }
   expect_failures = [var.artifacts]

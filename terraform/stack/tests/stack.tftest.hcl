@@ -28,10 +28,6 @@ variables {
         path          = "functions.zip"
         sha256_base64 = "47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU="
       }
-      dependencies_layer = {
-        path          = "dependencies-layer.zip"
-        sha256_base64 = "n4bQgYhMfWWaL+qgxVrQFaO/TxsrC4Is0V1sFbDwCgg="
-      }
     }
   }
   deletion_protection                = false
@@ -275,13 +271,14 @@ run "says_to_build_when_the_manifest_is_missing" {
   expect_failures = [var.artifacts_manifest]
 }
 
-run "rejects_a_manifest_without_the_layer" {
+run "rejects_a_manifest_of_an_older_build_with_a_layer" {
   command = plan
   variables {
     artifacts_manifest = {
       architecture = "arm64"
       artifacts = {
-        functions = { path = "functions.zip", sha256_base64 = "47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=" }
+        functions          = { path = "functions.zip", sha256_base64 = "47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=" }
+        dependencies_layer = { path = "dependencies-layer.zip", sha256_base64 = "n4bQgYhMfWWaL+qgxVrQFaO/TxsrC4Is0V1sFbDwCgg=" }
       }
     }
   }

@@ -23,8 +23,7 @@ provider "aws" {
 variable "artifacts" {
   description = "build.py's zips and their base64 SHA-256, as dist/manifest.json lists them (paths as Terraform opens them)."
   type = object({
-    functions          = object({ path = string, sha256_base64 = string })
-    dependencies_layer = object({ path = string, sha256_base64 = string })
+    functions = object({ path = string, sha256_base64 = string })
   })
 }
 

@@ -1,0 +1,128 @@
+"""image_transfer's multipart upload overlaps the download, with two parts in memory at most.
+
+A fake S3 client (only the four multipart calls) and a chunk generator stand for the two
+ends, so each test can see what the other end was doing at a given moment.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from aipic import image_transfer
+from aipic.guarded_http import Deadline
+from aipic.image_transfer import PART_SIZE, _upload
+from botocore.exceptions import ClientError
+
+CHUNK = 1024 * 1024
+PARTS = 3
+
+
+class FakeS3:
+    def __init__(self, fail_part: int | None = None) -> None:
+        self.fail_part = fail_part
+        self.reading_part = 1  # the part the download is filling
+        self.uploaded: dict[int, bytes] = {}
+        self.uploading: set[int] = set()
+        self.reading_during_upload: dict[int, int] = {}
+        self.most_in_memory = 0
+        self.part_two_read = threading.Event()
+        self.completed: list[dict[str, Any]] | None = None
+        self.aborted = False
+        self._lock = threading.Lock()
+
+    def create_multipart_upload(self, **_: object) -> dict[str, str]:
+        return {"UploadId": "upload-1"}
+
+    def upload_part(self, *, PartNumber: int, Body: bytearray, **_: object) -> dict[str, str]:  # noqa: N803 - boto3's names
+        with self._lock:
+            self.uploading.add(PartNumber)
+            # Parts held: those uploading plus the one being filled.
+            self.most_in_memory = max(self.most_in_memory, len(self.uploading) + 1)
+        if PartNumber == 1:
+            # Without overlap this would wait in vain: part 2 is read only afterwards.
+            self.part_two_read.wait(5)
+            self.reading_during_upload[1] = self.reading_part
+        with self._lock:
+            self.uploading.discard(PartNumber)
+        if PartNumber == self.fail_part:
+            raise ClientError({"Error": {"Code": "InternalError"}}, "UploadPart")
+        self.uploaded[PartNumber] = bytes(Body)
+        return {"ETag": f'"etag-{PartNumber}"'}
+
+    def complete_multipart_upload(self, *, MultipartUpload: dict[str, Any], **_: object) -> None:  # noqa: N803
+        self.completed = MultipartUpload["Parts"]
+
+    def abort_multipart_upload(self, **_: object) -> None:
+        with self._lock:
+            assert not self.uploading, "aborted while a part was still uploading"
+        self.aborted = True
+
+
+def image(s3: FakeS3) -> Iterator[bytes]:
+    for part in range(1, PARTS + 1):
+        s3.reading_part = part
+        if part == 2:
+            s3.part_two_read.set()
+        for _ in range(PART_SIZE // CHUNK):
+            yield bytes([part]) * CHUNK
+
+
+def upload(s3: FakeS3) -> tuple[int, bool]:
+    deadline = Deadline(30)
+    try:
+        return _upload(
+            image(s3),
+            s3=s3,  # type: ignore[arg-type]
+            bucket="b",
+            key="k.png",
+            content_type="image/png",
+            metadata={},
+            max_bytes=PARTS * PART_SIZE,
+            deadline=deadline,
+        )
+    finally:
+        deadline.close()
+
+
+def test_the_next_part_is_read_while_the_previous_one_uploads() -> None:
+    s3 = FakeS3()
+
+    assert upload(s3) == (PARTS * PART_SIZE, True)
+
+    assert s3.reading_during_upload[1] == 2
+    assert s3.completed == [{"PartNumber": n, "ETag": f'"etag-{n}"'} for n in range(1, PARTS + 1)]
+    assert all(s3.uploaded[n] == bytes([n]) * PART_SIZE for n in range(1, PARTS + 1))
+
+
+def test_at_most_two_parts_are_held_at_once() -> None:
+    s3 = FakeS3()
+
+    upload(s3)
+
+    assert s3.most_in_memory == 2
+
+
+def test_a_part_failing_in_the_background_aborts_the_upload_after_the_others_settle() -> None:
+    s3 = FakeS3(fail_part=1)
+
+    with pytest.raises(ClientError):
+        upload(s3)
+
+    assert s3.aborted
+    assert s3.completed is None
+
+
+def test_without_uploads_in_flight_each_part_is_stored_before_the_next_is_read(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The setting the benchmark compares against: no overlap."""
+    monkeypatch.setattr(image_transfer, "UPLOADS_IN_FLIGHT", 0)
+    s3 = FakeS3()
+    s3.part_two_read.set()  # part 1 would otherwise wait for a read that never overlaps
+
+    assert upload(s3) == (PARTS * PART_SIZE, True)
+
+    assert s3.reading_during_upload[1] == 1
