@@ -498,7 +498,7 @@ class ReplicateStandIn(LocalHttpServer):
         time.sleep(self.webhook_delay)
         if self._advance(prediction_id, started_at=_now()) and "start" in events:
             self._deliver(prediction_id, url, "start", self._snapshot(prediction_id))
-        steps, elapsed = self.inference_steps(prediction_id), 0.0
+        steps, elapsed, sent_logs = self.inference_steps(prediction_id), 0.0, ""
         for at, done in self.logs_schedule(prediction_id):
             if self._stopping.wait((at - elapsed) * self.time_scale):
                 return
@@ -506,7 +506,9 @@ class ReplicateStandIn(LocalHttpServer):
             logs = run_logs(done, steps, self.step_seconds) if self.progress_bar else SEED_LOG_LINE
             if not self._advance(prediction_id, status="processing", logs=logs):
                 break  # canceled meanwhile
-            if "logs" in events:
+            # Replicate sends a logs event when the model logged something new.
+            if "logs" in events and logs != sent_logs:
+                sent_logs = logs
                 self._deliver(prediction_id, url, "logs", self._snapshot(prediction_id))
         if "completed" not in events:
             return
