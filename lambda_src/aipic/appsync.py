@@ -20,6 +20,8 @@ from botocore.credentials import Credentials
 from urllib3 import PoolManager, Timeout
 from urllib3.exceptions import HTTPError
 
+from aipic.errors import TransientError
+
 AIPIC_SELECTION = (
     "id owner prompt completionStatus createdAt updatedAt imgId failureReason progress "
     "deletedAt settings { negativePrompt width height numInferenceSteps guidanceScale seed }"
@@ -32,7 +34,7 @@ PUBLISH_MUTATION = (
 TIMEOUT_SECONDS = 5.0
 
 
-class PublishError(Exception):
+class PublishError(TransientError):
     """AppSync did not accept the event (transport error, non-2xx, or GraphQL errors)."""
 
 

@@ -44,16 +44,17 @@ from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 from urllib3.exceptions import LocationParseError
 from urllib3.util import Url, parse_url
 
+from aipic.errors import PermanentError
 from aipic.hosts import is_address_refused, is_canonical_host, is_host_allowed, is_loopback_host
 
 DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
-class UrlRefusedError(Exception):
+class UrlRefusedError(PermanentError):
     """The URL is not one we fetch (the message says why; it is for the logs)."""
 
 
-class AddressRefusedError(Exception):
+class AddressRefusedError(PermanentError):
     """A connection reached an address we never talk to. Not an OSError on purpose:
     urllib3 retries OSErrors, and this must end the request at once."""
 

@@ -34,6 +34,7 @@ from urllib3.exceptions import HTTPError as Urllib3Error
 
 from aipic import failure_reasons
 from aipic.coldstart import cached
+from aipic.errors import PermanentError, TransientError
 from aipic.guarded_http import (
     AddressRefusedError,
     Deadline,
@@ -63,7 +64,7 @@ EXTENSIONS_BY_CONTENT_TYPE = {
 }
 
 
-class ImageRejectedError(Exception):
+class ImageRejectedError(PermanentError):
     """The output can never be stored (bad URL or address, not an image, too large, too
     slow)."""
 
@@ -72,7 +73,7 @@ class ImageRejectedError(Exception):
         self.reason = reason
 
 
-class ImageTransferError(Exception):
+class ImageTransferError(TransientError):
     """The transfer failed for a reason that may pass (network, file host 5xx, S3)."""
 
     def __init__(self, detail: str, reason: str) -> None:

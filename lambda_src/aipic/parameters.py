@@ -14,9 +14,10 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from aipic.clients import ssm_client
 from aipic.coldstart import cached
+from aipic.errors import PermanentError
 
 
-class ParameterUnavailableError(Exception):
+class ParameterUnavailableError(PermanentError):
     """The parameter is missing, empty or unreadable; the message names it."""
 
 

@@ -23,6 +23,7 @@ from urllib3 import BaseHTTPResponse, PoolManager, Timeout
 from urllib3.exceptions import ConnectTimeoutError, HTTPError
 
 from aipic import failure_reasons
+from aipic.errors import InDoubtError, PermanentError
 from aipic.replicate_model import ReplicateModel
 
 BACKOFF_BASE_SECONDS = 0.5
@@ -38,7 +39,7 @@ CANCEL_TIMEOUT_SECONDS = 5.0
 WEBHOOK_EVENTS = ("start", "logs", "completed")
 
 
-class ReplicateError(Exception):
+class ReplicateError(PermanentError):
     """Creating the prediction failed for good (after any retries). The message is the
     detail for the logs; ``reason`` is what the user is told."""
 
@@ -47,7 +48,7 @@ class ReplicateError(Exception):
         self.reason = reason
 
 
-class PredictionInDoubtError(Exception):
+class PredictionInDoubtError(InDoubtError):
     """The request reached Replicate but no answer says whether a prediction was created."""
 
 

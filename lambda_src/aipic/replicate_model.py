@@ -17,6 +17,8 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from aipic.errors import PermanentError
+
 # Replicate's owner and model names: lowercase letters, digits, '.', '_' and '-'.
 _NAME = r"[a-z0-9](?:[a-z0-9._-]*[a-z0-9])?"
 _VERSION_ID = r"[0-9a-f]{64}"
@@ -24,7 +26,7 @@ _OFFICIAL_MODEL = re.compile(rf"(?P<owner>{_NAME})/(?P<name>{_NAME})")
 _VERSION = re.compile(rf"(?:{_NAME}/{_NAME}:)?(?P<version>{_VERSION_ID})")
 
 
-class InvalidReplicateModelError(ValueError):
+class InvalidReplicateModelError(PermanentError, ValueError):
     """The value is neither ``owner/name`` nor a version id."""
 
 

@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 
 from aipic.coldstart import cached
 from aipic.contract import env_name
+from aipic.errors import PermanentError
 from aipic.hosts import is_canonical_host
 from aipic.replicate_model import InvalidReplicateModelError, ReplicateModel, parse_replicate_model
 
@@ -30,7 +31,7 @@ DEFAULT_IMAGE_DOWNLOAD_DEADLINE_SECONDS = 20.0
 MAX_IMAGE_DOWNLOAD_DEADLINE_SECONDS = 900.0
 
 
-class SettingsError(RuntimeError):
+class SettingsError(PermanentError, RuntimeError):
     """An environment variable is missing or invalid."""
 
 

@@ -16,15 +16,17 @@ import hmac
 import time
 from collections.abc import Mapping
 
+from aipic.errors import PermanentError
+
 SECRET_PREFIX = "whsec_"  # noqa: S105 - the prefix, not a secret
 TIMESTAMP_TOLERANCE_SECONDS = 300
 
 
-class InvalidSignatureError(Exception):
+class InvalidSignatureError(PermanentError):
     """The request is not provably from Replicate; the message says why."""
 
 
-class InvalidSecretError(ValueError):
+class InvalidSecretError(PermanentError, ValueError):
     """The configured signing secret is not a ``whsec_<base64>`` value."""
 
 

@@ -22,6 +22,7 @@ from typing import Any
 
 from aipic import failure_reasons
 from aipic.decisions.picture import Pic, Status, StoreClaim
+from aipic.errors import PermanentError
 from aipic.progress import progress_to_record
 
 MAX_TRANSIENT_FAILURES = 3
@@ -33,7 +34,7 @@ MAX_BODY_BYTES = 1024 * 1024
 MAX_JSON_DEPTH = 32
 
 
-class MalformedWebhookError(ValueError):
+class MalformedWebhookError(PermanentError, ValueError):
     """The request cannot be understood; answered with 400."""
 
 

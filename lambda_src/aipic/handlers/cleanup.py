@@ -27,6 +27,7 @@ from typing import Any
 from boto3.dynamodb.types import TypeDeserializer
 
 from aipic.clients import http_session, s3_client
+from aipic.errors import TransientError
 from aipic.observability import LambdaContext, logger
 from aipic.parameters import read_secure_parameter
 from aipic.pics import FINAL_STATUSES, Status
@@ -39,7 +40,7 @@ MAX_KEYS_PER_DELETE = 1000
 _deserializer = TypeDeserializer()
 
 
-class CleanupError(Exception):
+class CleanupError(TransientError):
     """The record's work did not finish; the stream retries it."""
 
 

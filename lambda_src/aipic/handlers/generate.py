@@ -21,6 +21,7 @@ from urllib.parse import urlencode
 
 from aipic.clients import http_session
 from aipic.decisions import generate as decide
+from aipic.errors import PermanentError
 from aipic.observability import LambdaContext, logger
 from aipic.parameters import ParameterUnavailableError, read_secure_parameter
 from aipic.pics import pics_repository
@@ -42,7 +43,7 @@ REPLICATE_INPUT_NAMES = {
 retry_sleep: Callable[[float], None] = time.sleep
 
 
-class InvalidGenerateEventError(ValueError):
+class InvalidGenerateEventError(PermanentError, ValueError):
     """The invocation event lacks a field AppSync always sends."""
 
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from aipic.errors import PermanentError
 from aipic.settings import sign_up_settings
 
 ADMIN_CREATED = "PreSignUp_AdminCreateUser"
@@ -27,7 +28,7 @@ logger = logging.getLogger(__name__)
 logger.setLevel(logging.INFO)
 
 
-class SignUpRefusedError(Exception):
+class SignUpRefusedError(PermanentError):
     """The sign-up is refused; Cognito shows the message to the caller."""
 
 
