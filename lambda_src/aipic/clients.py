@@ -8,13 +8,19 @@ local demo points it at moto's server) and the region the Lambda runtime sets.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import boto3
-from botocore.client import BaseClient
 from botocore.config import Config
 from botocore.httpsession import get_cert_path
 from urllib3 import PoolManager
 
 from aipic.coldstart import cached
+
+if TYPE_CHECKING:  # the typed clients (mypy-boto3-*, a development dependency only)
+    from mypy_boto3_dynamodb.client import DynamoDBClient
+    from mypy_boto3_s3.client import S3Client
+    from mypy_boto3_ssm.client import SSMClient
 
 # Short timeouts: every caller is inside a Lambda invocation with its own deadline.
 _CONFIG = Config(
@@ -31,18 +37,21 @@ def session() -> boto3.Session:
 
 
 @cached
-def dynamodb_client() -> BaseClient:
-    return session().client("dynamodb", config=_CONFIG)
+def dynamodb_client() -> DynamoDBClient:
+    client: DynamoDBClient = session().client("dynamodb", config=_CONFIG)
+    return client
 
 
 @cached
-def s3_client() -> BaseClient:
-    return session().client("s3", config=_CONFIG)
+def s3_client() -> S3Client:
+    client: S3Client = session().client("s3", config=_CONFIG)
+    return client
 
 
 @cached
-def ssm_client() -> BaseClient:
-    return session().client("ssm", config=_CONFIG)
+def ssm_client() -> SSMClient:
+    client: SSMClient = session().client("ssm", config=_CONFIG)
+    return client
 
 
 # Connections kept per host: publish sends a batch's events this many at a time.

@@ -24,10 +24,9 @@ import contextlib
 from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, TypedDict
 from urllib.parse import urljoin
 
-from botocore.client import BaseClient
 from botocore.exceptions import BotoCoreError, ClientError
 from urllib3 import BaseHTTPResponse, PoolManager, Timeout
 from urllib3.exceptions import HTTPError as Urllib3Error
@@ -44,6 +43,18 @@ from aipic.guarded_http import (
     guarded_pool,
     open_get,
 )
+
+if TYPE_CHECKING:
+    from mypy_boto3_s3.client import S3Client
+    from mypy_boto3_s3.type_defs import CompletedPartTypeDef
+
+
+class ObjectArgs(TypedDict):
+    """The object every call of one transfer names."""
+
+    Bucket: str
+    Key: str
+
 
 # S3's minimum part size is 5 MiB; 5 MiB parts keep peak memory near one part.
 PART_SIZE = 5 * 1024 * 1024
@@ -107,7 +118,7 @@ def store_image(
     url: str,
     *,
     policy: ImagePolicy,
-    s3: BaseClient,
+    s3: S3Client,
     bucket: str,
     key_stem: str,
     metadata: Mapping[str, str],
@@ -128,7 +139,7 @@ def _transfer(
     policy: ImagePolicy,
     http: PoolManager,
     deadline: Deadline,
-    s3: BaseClient,
+    s3: S3Client,
     bucket: str,
     key_stem: str,
     metadata: Mapping[str, str],
@@ -254,7 +265,7 @@ def _chunks(response: BaseHTTPResponse, deadline: Deadline) -> Iterator[bytes]:
 def _upload(
     chunks: Iterator[bytes],
     *,
-    s3: BaseClient,
+    s3: S3Client,
     bucket: str,
     key: str,
     content_type: str,
@@ -263,7 +274,7 @@ def _upload(
     deadline: Deadline,
 ) -> tuple[int, bool]:
     """(bytes read, whether this call created the object)."""
-    object_args = {"Bucket": bucket, "Key": key}
+    object_args = ObjectArgs(Bucket=bucket, Key=key)
     buffer = bytearray()
     upload_id: str | None = None
     parts = _PartUploads(UPLOADS_IN_FLIGHT)
@@ -329,16 +340,16 @@ class _PartUploads:
     def __init__(self, in_flight: int) -> None:
         self._in_flight = in_flight
         self._pool = _upload_threads() if in_flight else None
-        self._futures: list[Future[dict[str, Any]]] = []
+        self._futures: list[Future[CompletedPartTypeDef]] = []
 
     def __len__(self) -> int:
         return len(self._futures)
 
-    def add(self, upload: Callable[[], dict[str, Any]]) -> None:
+    def add(self, upload: Callable[[], CompletedPartTypeDef]) -> None:
         """Start ``upload``, once fewer than ``in_flight`` are running; an earlier part's
         failure is raised here, so reading stops at once."""
         if self._pool is None:
-            done: Future[dict[str, Any]] = Future()
+            done: Future[CompletedPartTypeDef] = Future()
             done.set_result(upload())
             self._futures.append(done)
             return
@@ -350,7 +361,7 @@ class _PartUploads:
                 future.result()
         self._futures.append(self._pool.submit(upload))
 
-    def results(self) -> list[dict[str, Any]]:
+    def results(self) -> list[CompletedPartTypeDef]:
         return [future.result() for future in self._futures]
 
     def settle(self) -> None:
@@ -375,16 +386,16 @@ def _unless_already_stored() -> Iterator[_WriteOutcome]:
 
 
 def _part_uploader(
-    s3: BaseClient, object_args: Mapping[str, str], upload_id: str, number: int, body: bytearray
-) -> Callable[[], dict[str, Any]]:
-    def upload() -> dict[str, Any]:
+    s3: S3Client, object_args: ObjectArgs, upload_id: str, number: int, body: bytearray
+) -> Callable[[], CompletedPartTypeDef]:
+    def upload() -> CompletedPartTypeDef:
         response = s3.upload_part(**object_args, UploadId=upload_id, PartNumber=number, Body=body)
         return {"PartNumber": number, "ETag": response["ETag"]}
 
     return upload
 
 
-def _abort(s3: BaseClient, object_args: Mapping[str, str], upload_id: str) -> None:
+def _abort(s3: S3Client, object_args: ObjectArgs, upload_id: str) -> None:
     # The bucket's lifecycle rule removes incomplete uploads that this misses.
     with contextlib.suppress(BotoCoreError, ClientError):
         s3.abort_multipart_upload(**object_args, UploadId=upload_id)

@@ -23,10 +23,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from boto3.dynamodb.types import TypeDeserializer
-from botocore.client import BaseClient
 from botocore.exceptions import ClientError
 
 from aipic.clients import dynamodb_client
@@ -34,6 +33,10 @@ from aipic.coldstart import cached
 from aipic.contract import TABLE
 from aipic.decisions.picture import FINAL_STATUSES, Pic, Status, StoreClaim
 from aipic.settings import table_settings
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb.client import DynamoDBClient
+    from mypy_boto3_dynamodb.type_defs import QueryInputTypeDef
 
 MAX_FAILURE_REASON_LENGTH = 1000
 CLAIM_ATTRIBUTE = "generateClaimedAt"
@@ -83,7 +86,7 @@ def _is_condition_failure(error: ClientError) -> bool:
 
 
 class PicsRepository:
-    def __init__(self, table_name: str, client: BaseClient) -> None:
+    def __init__(self, table_name: str, client: DynamoDBClient) -> None:
         self._table_name = table_name
         self._client = client
 
@@ -184,25 +187,25 @@ class PicsRepository:
         self, index_name: str, cutoff: str, *, page_size: int = 100
     ) -> Iterator[str]:
         """Ids of pictures not final yet and created before ``cutoff``, oldest first."""
-        start_key: dict[str, Any] | None = None
+        request: QueryInputTypeDef = {
+            "TableName": self._table_name,
+            "IndexName": index_name,
+            "KeyConditionExpression": "#pending = :pending AND createdAt < :cutoff",
+            "ExpressionAttributeNames": {"#pending": PENDING_ATTRIBUTE},
+            "ExpressionAttributeValues": {
+                ":pending": {"S": PENDING_PARTITION},
+                ":cutoff": {"S": cutoff},
+            },
+            "Limit": page_size,
+        }
         while True:
-            response = self._client.query(
-                TableName=self._table_name,
-                IndexName=index_name,
-                KeyConditionExpression="#pending = :pending AND createdAt < :cutoff",
-                ExpressionAttributeNames={"#pending": PENDING_ATTRIBUTE},
-                ExpressionAttributeValues={
-                    ":pending": {"S": PENDING_PARTITION},
-                    ":cutoff": {"S": cutoff},
-                },
-                Limit=page_size,
-                **({"ExclusiveStartKey": start_key} if start_key else {}),
-            )
+            response = self._client.query(**request)
             for item in response.get("Items", []):
                 yield str(item["id"]["S"])
             start_key = response.get("LastEvaluatedKey")
             if not start_key:
                 return
+            request["ExclusiveStartKey"] = start_key
 
     def fail_overdue(self, pic_id: str, cutoff: str, reason: str) -> Pic | None:
         """FAILED with ``reason`` if still not final and created before ``cutoff`` (the
@@ -328,17 +331,26 @@ class PicsRepository:
     def _transition(self, pic_id: str, update: str, condition: str, values: dict[str, str]) -> bool:
         attribute_values = {name: {"S": str(value)} for name, value in values.items()}
         attribute_values[":now"] = {"S": now_iso8601()}
-        uses_owner = "#owner" in condition
+        names = {"#owner": "owner"} if "#owner" in condition else None
         try:
-            self._client.update_item(
-                TableName=self._table_name,
-                Key={"id": {"S": pic_id}},
-                UpdateExpression=update,
-                # attribute_exists keeps a stray event from creating a half-item.
-                ConditionExpression=f"attribute_exists(id) AND {condition}",
-                ExpressionAttributeValues=attribute_values,
-                **({"ExpressionAttributeNames": {"#owner": "owner"}} if uses_owner else {}),
-            )
+            if names is None:
+                self._client.update_item(
+                    TableName=self._table_name,
+                    Key={"id": {"S": pic_id}},
+                    UpdateExpression=update,
+                    # attribute_exists keeps a stray event from creating a half-item.
+                    ConditionExpression=f"attribute_exists(id) AND {condition}",
+                    ExpressionAttributeValues=attribute_values,
+                )
+            else:
+                self._client.update_item(
+                    TableName=self._table_name,
+                    Key={"id": {"S": pic_id}},
+                    UpdateExpression=update,
+                    ConditionExpression=f"attribute_exists(id) AND {condition}",
+                    ExpressionAttributeValues=attribute_values,
+                    ExpressionAttributeNames=names,
+                )
         except ClientError as error:
             if _is_condition_failure(error):
                 return False

@@ -22,7 +22,7 @@ retries and duplicate records are harmless.
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from boto3.dynamodb.types import TypeDeserializer
 
@@ -33,6 +33,9 @@ from aipic.parameters import read_secure_parameter
 from aipic.pics import FINAL_STATUSES, Status
 from aipic.replicate import CANCEL_TIMEOUT_SECONDS, ReplicateClient
 from aipic.settings import CleanupSettings, cleanup_settings
+
+if TYPE_CHECKING:
+    from mypy_boto3_s3.type_defs import ObjectIdentifierTypeDef
 
 # DeleteObjects takes at most this many keys per request.
 MAX_KEYS_PER_DELETE = 1000
@@ -60,7 +63,7 @@ def _cancel_prediction(settings: CleanupSettings, prediction_id: str) -> None:
     logger.info("prediction cancelled", extra={"prediction_id": prediction_id})
 
 
-def _object_versions(bucket: str, prefix: str) -> Iterator[dict[str, str]]:
+def _object_versions(bucket: str, prefix: str) -> Iterator[ObjectIdentifierTypeDef]:
     """Every version and delete marker under ``prefix``."""
     pages = s3_client().get_paginator("list_object_versions").paginate(Bucket=bucket, Prefix=prefix)
     for page in pages:
