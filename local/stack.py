@@ -264,6 +264,10 @@ class LocalStack(Service):
         self.cache_hit = key is not None and self._replay_cached(key)
         if not self.cache_hit:
             with self._step("apply", "terraform apply terraform/environments/local (whole stack)"):
+                # The emulator started empty: a state left in work_dir by an earlier run
+                # describes resources it never had.
+                for stale in self.work_dir.glob(f"{self._terraform.state_path.name}*"):
+                    stale.unlink()
                 if key is not None:
                     start_recording(emulator_url)
                 self._terraform.init()
