@@ -36,7 +36,7 @@ from aipic.settings import table_settings
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.client import DynamoDBClient
-    from mypy_boto3_dynamodb.type_defs import QueryInputTypeDef
+    from mypy_boto3_dynamodb.type_defs import QueryInputTypeDef, UpdateItemInputTypeDef
 
 MAX_FAILURE_REASON_LENGTH = 1000
 CLAIM_ATTRIBUTE = "generateClaimedAt"
@@ -331,26 +331,18 @@ class PicsRepository:
     def _transition(self, pic_id: str, update: str, condition: str, values: dict[str, str]) -> bool:
         attribute_values = {name: {"S": str(value)} for name, value in values.items()}
         attribute_values[":now"] = {"S": now_iso8601()}
-        names = {"#owner": "owner"} if "#owner" in condition else None
+        request: UpdateItemInputTypeDef = {
+            "TableName": self._table_name,
+            "Key": {"id": {"S": pic_id}},
+            "UpdateExpression": update,
+            # attribute_exists keeps a stray event from creating a half-item.
+            "ConditionExpression": f"attribute_exists(id) AND {condition}",
+            "ExpressionAttributeValues": attribute_values,
+        }
+        if "#owner" in condition:
+            request["ExpressionAttributeNames"] = {"#owner": "owner"}
         try:
-            if names is None:
-                self._client.update_item(
-                    TableName=self._table_name,
-                    Key={"id": {"S": pic_id}},
-                    UpdateExpression=update,
-                    # attribute_exists keeps a stray event from creating a half-item.
-                    ConditionExpression=f"attribute_exists(id) AND {condition}",
-                    ExpressionAttributeValues=attribute_values,
-                )
-            else:
-                self._client.update_item(
-                    TableName=self._table_name,
-                    Key={"id": {"S": pic_id}},
-                    UpdateExpression=update,
-                    ConditionExpression=f"attribute_exists(id) AND {condition}",
-                    ExpressionAttributeValues=attribute_values,
-                    ExpressionAttributeNames=names,
-                )
+            self._client.update_item(**request)
         except ClientError as error:
             if _is_condition_failure(error):
                 return False
