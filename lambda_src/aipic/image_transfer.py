@@ -9,7 +9,9 @@ Bytes go to S3 as they arrive: one ``put_object`` for an image smaller than a pa
 otherwise a multipart upload of ``PART_SIZE`` parts that is aborted on any error, so
 nothing partial is ever stored. A full part is uploaded in the background while the
 next one is read (``UPLOADS_IN_FLIGHT``), so download and upload overlap with at most
-two parts in memory. Both writes are conditional (``If-None-Match: *``): a
+two parts in memory. Parts are read into buffers allocated at their final size and
+reused once uploaded: a buffer grown chunk by chunk is copied whenever it outgrows its
+block, which briefly holds a part twice. Both writes are conditional (``If-None-Match: *``): a
 second delivery that gets this far finds the object there and stores nothing.
 
 Two kinds of failure: :class:`ImageRejectedError` is permanent (the picture must be
@@ -55,6 +57,9 @@ class ObjectArgs(TypedDict):
     Bucket: str
     Key: str
 
+
+# Uploads part ``number`` of the buffer's bytes and names it for CompleteMultipartUpload.
+PartUploader = Callable[[int, bytearray], "CompletedPartTypeDef"]
 
 # S3's minimum part size is 5 MiB; 5 MiB parts keep peak memory near one part.
 PART_SIZE = 5 * 1024 * 1024
@@ -164,6 +169,7 @@ def _transfer(
                 metadata=metadata,
                 max_bytes=policy.max_bytes,
                 deadline=deadline,
+                expected_bytes=int(declared) if declared.isdigit() else None,
             )
         except (BotoCoreError, ClientError) as error:
             raise ImageTransferError(
@@ -272,12 +278,16 @@ def _upload(
     metadata: Mapping[str, str],
     max_bytes: int,
     deadline: Deadline,
+    expected_bytes: int | None = None,
 ) -> tuple[int, bool]:
-    """(bytes read, whether this call created the object)."""
+    """(bytes read, whether this call created the object). ``expected_bytes`` (the
+    announced length) sizes the first buffer, so a small image does not take a part's."""
     object_args = ObjectArgs(Bucket=bucket, Key=key)
-    buffer = bytearray()
     upload_id: str | None = None
     parts = _PartUploads(UPLOADS_IN_FLIGHT)
+    # The part being filled; None until the next chunk arrives (none may come).
+    buffer: bytearray | None = bytearray(min(PART_SIZE, expected_bytes or PART_SIZE))
+    filled = 0
     size = 0
     try:
         for chunk in chunks:
@@ -286,30 +296,42 @@ def _upload(
                 raise ImageRejectedError(
                     f"image is over the {max_bytes}-byte cap", failure_reasons.IMAGE_TOO_LARGE
                 )
-            buffer += chunk
-            if len(buffer) >= PART_SIZE:
-                if upload_id is None:
-                    upload_id = s3.create_multipart_upload(
-                        **object_args, ContentType=content_type, Metadata=dict(metadata)
-                    )["UploadId"]
-                parts.add(_part_uploader(s3, object_args, upload_id, len(parts) + 1, buffer))
-                buffer = bytearray()  # hand the full part over instead of copying it
+            rest = memoryview(chunk)
+            while rest:
+                if buffer is None:
+                    buffer, filled = parts.free_buffer(), 0
+                elif filled == len(buffer):  # announced too short: the part is not full yet
+                    buffer.extend(bytes(PART_SIZE - filled))
+                taken = min(len(rest), PART_SIZE - filled)
+                buffer[filled : filled + taken] = rest[:taken]  # same length: copied in place
+                filled += taken
+                rest = rest[taken:]
+                if filled == PART_SIZE:
+                    if upload_id is None:
+                        upload_id = s3.create_multipart_upload(
+                            **object_args, ContentType=content_type, Metadata=dict(metadata)
+                        )["UploadId"]
+                    parts.add(_part_uploader(s3, object_args, upload_id), buffer)
+                    buffer = None
         if size == 0:
             raise ImageRejectedError("output image is empty", failure_reasons.IMAGE_NOT_STORABLE)
         if deadline.expired:
             raise _too_slow(deadline)
+        if buffer is not None:
+            del buffer[filled:]  # the last part's bytes (shrinking keeps the block, no copy)
         if upload_id is None:
+            assert buffer is not None  # for mypy: no part was uploaded, so this one holds all
             with _unless_already_stored() as outcome:
                 s3.put_object(
                     **object_args,
-                    Body=bytes(buffer),
+                    Body=buffer,
                     ContentType=content_type,
                     Metadata=dict(metadata),
                     IfNoneMatch="*",
                 )
             return size, outcome.stored
         if buffer:
-            parts.add(_part_uploader(s3, object_args, upload_id, len(parts) + 1, buffer))
+            parts.add(_part_uploader(s3, object_args, upload_id), buffer)
         with _unless_already_stored() as outcome:
             s3.complete_multipart_upload(
                 **object_args,
@@ -335,31 +357,43 @@ def _upload_threads() -> ThreadPoolExecutor:
 
 
 class _PartUploads:
-    """Parts uploaded in order, at most ``in_flight`` at a time beside the caller."""
+    """Parts uploaded in order, at most ``in_flight`` at a time beside the caller; the
+    buffer of an uploaded part is handed out again for the next one."""
 
     def __init__(self, in_flight: int) -> None:
         self._in_flight = in_flight
         self._pool = _upload_threads() if in_flight else None
         self._futures: list[Future[CompletedPartTypeDef]] = []
+        self._buffers: list[tuple[Future[CompletedPartTypeDef], bytearray]] = []
 
     def __len__(self) -> int:
         return len(self._futures)
 
-    def add(self, upload: Callable[[], CompletedPartTypeDef]) -> None:
-        """Start ``upload``, once fewer than ``in_flight`` are running; an earlier part's
-        failure is raised here, so reading stops at once."""
+    def add(self, upload: PartUploader, buffer: bytearray) -> None:
+        """Start uploading ``buffer`` as the next part, once fewer than ``in_flight`` are
+        running; an earlier part's failure is raised here, so reading stops at once."""
+        number = len(self._futures) + 1
         if self._pool is None:
-            done: Future[CompletedPartTypeDef] = Future()
-            done.set_result(upload())
-            self._futures.append(done)
-            return
-        running = [future for future in self._futures if not future.done()]
-        if len(running) >= self._in_flight:
-            wait(running, return_when="FIRST_COMPLETED")
-        for future in self._futures:
-            if future.done():
-                future.result()
-        self._futures.append(self._pool.submit(upload))
+            future: Future[CompletedPartTypeDef] = Future()
+            future.set_result(upload(number, buffer))
+        else:
+            running = [future for future in self._futures if not future.done()]
+            if len(running) >= self._in_flight:
+                wait(running, return_when="FIRST_COMPLETED")
+            for done in self._futures:
+                if done.done():
+                    done.result()
+            future = self._pool.submit(upload, number, buffer)
+        self._futures.append(future)
+        self._buffers.append((future, buffer))
+
+    def free_buffer(self) -> bytearray:
+        """A part-sized buffer: an uploaded part's (its request has been sent), else new."""
+        for index, (future, buffer) in enumerate(self._buffers):
+            if future.done() and len(buffer) == PART_SIZE:
+                del self._buffers[index]
+                return buffer
+        return bytearray(PART_SIZE)
 
     def results(self) -> list[CompletedPartTypeDef]:
         return [future.result() for future in self._futures]
@@ -385,10 +419,9 @@ def _unless_already_stored() -> Iterator[_WriteOutcome]:
         outcome.stored = False
 
 
-def _part_uploader(
-    s3: S3Client, object_args: ObjectArgs, upload_id: str, number: int, body: bytearray
-) -> Callable[[], CompletedPartTypeDef]:
-    def upload() -> CompletedPartTypeDef:
+def _part_uploader(s3: S3Client, object_args: ObjectArgs, upload_id: str) -> PartUploader:
+    def upload(number: int, body: bytearray) -> CompletedPartTypeDef:
+        # ``body`` is the part's buffer itself, not a copy: it is not refilled until done.
         response = s3.upload_part(**object_args, UploadId=upload_id, PartNumber=number, Body=body)
         return {"PartNumber": number, "ETag": response["ETag"]}
 

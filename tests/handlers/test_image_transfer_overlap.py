@@ -1,4 +1,5 @@
-"""image_transfer's multipart upload overlaps the download, with two parts in memory at most.
+"""image_transfer's multipart upload overlaps the download, with two parts in memory at most,
+in two buffers allocated once and reused.
 
 A fake S3 client (only the four multipart calls) and a chunk generator stand for the two
 ends, so each test can see what the other end was doing at a given moment.
@@ -25,6 +26,8 @@ class FakeS3:
         self.fail_part = fail_part
         self.reading_part = 1  # the part the download is filling
         self.uploaded: dict[int, bytes] = {}
+        self.bodies: list[bytearray] = []  # the objects handed over, kept alive: ids differ
+        self.body_sizes: list[int] = []
         self.uploading: set[int] = set()
         self.reading_during_upload: dict[int, int] = {}
         self.most_in_memory = 0
@@ -50,6 +53,8 @@ class FakeS3:
         if PartNumber == self.fail_part:
             raise ClientError({"Error": {"Code": "InternalError"}}, "UploadPart")
         self.uploaded[PartNumber] = bytes(Body)
+        self.bodies.append(Body)
+        self.body_sizes.append(len(Body))
         return {"ETag": f'"etag-{PartNumber}"'}
 
     def complete_multipart_upload(self, *, MultipartUpload: dict[str, Any], **_: object) -> None:  # noqa: N803
@@ -70,11 +75,13 @@ def image(s3: FakeS3) -> Iterator[bytes]:
             yield bytes([part]) * CHUNK
 
 
-def upload(s3: FakeS3) -> tuple[int, bool]:
+def upload(
+    s3: FakeS3, chunks: Iterator[bytes] | None = None, expected_bytes: int | None = None
+) -> tuple[int, bool]:
     deadline = Deadline(30)
     try:
         return _upload(
-            image(s3),
+            image(s3) if chunks is None else chunks,
             s3=s3,  # type: ignore[arg-type]
             bucket="b",
             key="k.png",
@@ -82,6 +89,7 @@ def upload(s3: FakeS3) -> tuple[int, bool]:
             metadata={},
             max_bytes=PARTS * PART_SIZE,
             deadline=deadline,
+            expected_bytes=expected_bytes,
         )
     finally:
         deadline.close()
@@ -103,6 +111,31 @@ def test_at_most_two_parts_are_held_at_once() -> None:
     upload(s3)
 
     assert s3.most_in_memory == 2
+
+
+def test_parts_are_read_into_two_part_sized_buffers_reused_in_turn() -> None:
+    """A buffer grown chunk by chunk is copied each time it outgrows its block, holding a
+    part twice for a moment; buffers of the final size, reused, never are."""
+    s3 = FakeS3()
+
+    upload(s3)
+
+    assert s3.body_sizes == [PART_SIZE] * PARTS
+    assert len({id(body) for body in s3.bodies}) == 2
+    assert s3.bodies[2] is s3.bodies[0]
+
+
+def test_an_image_longer_than_announced_still_gets_full_parts() -> None:
+    s3 = FakeS3()
+    s3.part_two_read.set()
+    chunks = (bytes([n % 256]) * CHUNK for n in range(PART_SIZE // CHUNK + 2))
+
+    size, stored = upload(s3, chunks, expected_bytes=CHUNK)
+
+    assert (size, stored) == (PART_SIZE + 2 * CHUNK, True)
+    assert [len(s3.uploaded[n]) for n in (1, 2)] == [PART_SIZE, 2 * CHUNK]
+    whole = s3.uploaded[1] + s3.uploaded[2]
+    assert whole == b"".join(bytes([n % 256]) * CHUNK for n in range(PART_SIZE // CHUNK + 2))
 
 
 def test_a_part_failing_in_the_background_aborts_the_upload_after_the_others_settle() -> None:
