@@ -77,6 +77,7 @@ if TYPE_CHECKING:
     from botocore.client import BaseClient
 
     from local.replicate.standin import ReplicateStandIn
+    from local.soak import Soak
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 LAMBDA_SRC = REPO_ROOT / "lambda_src"
@@ -98,6 +99,11 @@ WARM_UP_SIZES = (64 * 1024, 6 * MIB)
 MEMORY_LIMIT_MIB = 16
 STREAMING_ROUNDS = 8  # paired rounds: one transfer with overlap, one without, each
 STREAMING_GAIN_TARGET = 1.2  # overlap's throughput over no overlap
+# The file host's links for the side-by-side transfers (name -> bytes per second): a
+# CDN-like bandwidth, where the download waits on the network as from Lambda, and none,
+# where the stand-in sends as fast as the shared cores let it.
+FILE_HOST_LINKS: dict[str, int | None] = {"paced": 64 * MIB, "unpaced": None}
+TARGET_LINK = "paced"
 LATENCY_BUDGET_SECONDS = 1.0  # webhook received → subscriber notified, median
 LATENCY_PICTURES = 20
 SAMPLE_TIMEOUT_SECONDS = 60
@@ -578,13 +584,14 @@ def webhook_child(plan: dict[str, Any]) -> None:
 
     shipped = image_transfer.UPLOADS_IN_FLIGHT
     streaming = []
-    for pic_id, body_text, setting in plan["streaming"]:
+    for pic_id, body_text, setting, link in plan["streaming"]:
         in_flight = shipped if setting is None else setting
         image_transfer.UPLOADS_IN_FLIGHT = in_flight
         gc.collect()
         started = time.perf_counter()
         invoke(pic_id, body_text)
-        streaming.append({"uploads_in_flight": in_flight, "seconds": time.perf_counter() - started})
+        seconds = time.perf_counter() - started
+        streaming.append({"link": link, "uploads_in_flight": in_flight, "seconds": seconds})
     image_transfer.UPLOADS_IN_FLIGHT = shipped
     # Second pass, traced: the peak of Python's own allocations during the call, which
     # memory the allocator kept from earlier calls cannot hide (pictures of their own: a
@@ -612,8 +619,11 @@ class MemoryFigure:
 
 @dataclass(frozen=True)
 class StreamingFigure:
-    """The 64 MiB transfer's seconds per paired round, with overlap and without."""
+    """The 64 MiB transfer's seconds per paired round, with overlap and without, from the
+    file host over one of ``FILE_HOST_LINKS``."""
 
+    link: str
+    bytes_per_second: int | None  # the file host's cap; None: as fast as it can
     size: int
     uploads_in_flight: int  # as shipped
     overlapped_seconds: list[float]
@@ -633,6 +643,7 @@ class StreamingFigure:
 
     def summary(self) -> dict[str, object]:
         return {
+            "file_host_bytes_per_second": self.bytes_per_second,
             "size": self.size,
             "uploads_in_flight": self.uploads_in_flight,
             "overlapped_seconds": [round(value, 3) for value in self.overlapped_seconds],
@@ -646,7 +657,7 @@ class StreamingFigure:
         }
 
 
-def webhook_memory_figures() -> tuple[list[MemoryFigure], int, StreamingFigure]:
+def webhook_memory_figures() -> tuple[list[MemoryFigure], int, dict[str, StreamingFigure]]:
     from local.emulator.server import MotoServer
     from local.replicate.standin import ReplicateStandIn
 
@@ -657,21 +668,27 @@ def webhook_memory_figures() -> tuple[list[MemoryFigure], int, StreamingFigure]:
     sizes |= {f"stream-{size // MIB}mib": size for size in STREAMED_SIZES}
     sizes |= {f"traced-{size // MIB}mib": size for size in STREAMED_SIZES}
     largest = max(STREAMED_SIZES)
-    # Each round one transfer per setting, the order alternating (0: no overlap; None:
-    # UPLOADS_IN_FLIGHT as shipped).
+    # Each round one transfer per link and setting, the order alternating (0: no overlap;
+    # None: UPLOADS_IN_FLIGHT as shipped).
     streaming_order = [
-        (f"side-by-side-{round_number}-{in_flight}", in_flight)
+        (f"side-by-side-{link}-{round_number}-{in_flight}", link, in_flight)
         for round_number in range(STREAMING_ROUNDS)
+        for link in FILE_HOST_LINKS
         for in_flight in ((None, 0) if round_number % 2 else (0, None))
     ]
-    sizes |= {pic_id: largest for pic_id, _ in streaming_order}
+    sizes |= {pic_id: largest for pic_id, _, _ in streaming_order}
+    links = {pic_id: link for pic_id, link, _ in streaming_order}
     with ExitStack() as stack:
         # Its own process, so the objects it stores are not counted.
         endpoint = stack.enter_context(MotoServer()).url
         finals: dict[str, dict[str, Any]] = {}
         for pic_id, size in sizes.items():
             replicate = stack.enter_context(
-                ReplicateStandIn(webhook_secret=secret, large_image_bytes=size)
+                ReplicateStandIn(
+                    webhook_secret=secret,
+                    large_image_bytes=size,
+                    image_bytes_per_second=FILE_HOST_LINKS.get(links.get(pic_id, "unpaced")),
+                )
             )
             finals[pic_id] = replicate.final_prediction(start_prediction(replicate)["id"])
         s3 = prepare_aws(endpoint, secret, {pic: final["id"] for pic, final in finals.items()})
@@ -682,7 +699,8 @@ def webhook_memory_figures() -> tuple[list[MemoryFigure], int, StreamingFigure]:
             "measured": [(pic_id, bodies[pic_id]) for pic_id in sizes if pic_id.startswith("st")],
             "traced": [(pic_id, bodies[pic_id]) for pic_id in sizes if pic_id.startswith("tr")],
             "streaming": [
-                (pic_id, bodies[pic_id], in_flight) for pic_id, in_flight in streaming_order
+                (pic_id, bodies[pic_id], in_flight, link)
+                for pic_id, link, in_flight in streaming_order
             ],
         }
         env = lambda_environment(
@@ -692,8 +710,9 @@ def webhook_memory_figures() -> tuple[list[MemoryFigure], int, StreamingFigure]:
             IMAGE_FETCH_ALLOW_LOOPBACK="true",
             MAX_IMAGE_BYTES=str(2 * max(STREAMED_SIZES)),
         )
-        completed = subprocess.run(  # noqa: S603 - our interpreter and module, no shell
-            [sys.executable, "-m", "local.benchmark", "--webhook-child", json.dumps(plan)],
+        completed = subprocess.run(  # our interpreter and module, no shell
+            [sys.executable, "-m", "local.benchmark", "--webhook-child"],
+            input=json.dumps(plan),  # on stdin: the bodies are too long for an argument list
             cwd=REPO_ROOT,
             capture_output=True,
             text=True,
@@ -720,16 +739,25 @@ def webhook_memory_figures() -> tuple[list[MemoryFigure], int, StreamingFigure]:
                 )
             )
     shipped = report["shipped"]
-    streaming = StreamingFigure(
-        size=largest,
-        uploads_in_flight=shipped,
-        overlapped_seconds=[
-            run["seconds"] for run in report["streaming"] if run["uploads_in_flight"] == shipped
-        ],
-        sequential_seconds=[
-            run["seconds"] for run in report["streaming"] if run["uploads_in_flight"] == 0
-        ],
-    )
+    streaming = {
+        link: StreamingFigure(
+            link=link,
+            bytes_per_second=rate,
+            size=largest,
+            uploads_in_flight=shipped,
+            overlapped_seconds=[
+                run["seconds"]
+                for run in report["streaming"]
+                if run["link"] == link and run["uploads_in_flight"] == shipped
+            ],
+            sequential_seconds=[
+                run["seconds"]
+                for run in report["streaming"]
+                if run["link"] == link and run["uploads_in_flight"] == 0
+            ],
+        )
+        for link, rate in FILE_HOST_LINKS.items()
+    }
     return figures, report["rss_kib"], streaming
 
 
@@ -737,7 +765,10 @@ def webhook_memory_figures() -> tuple[list[MemoryFigure], int, StreamingFigure]:
 
 
 def latency_figures(pictures: int, work_dir: Path) -> dict[str, object]:
-    """Seconds from each picture's last webhook sent to its final event received."""
+    """Seconds from each picture's last webhook sent to its final event received, for two
+    bursts on one stack: the first meets every function cold (each worker's first
+    invocation starts its interpreter), the second, measured against the budget, the
+    steady state of a stack in use."""
     from local.replicate.standin import pic_id_of_webhook
     from local.soak import Soak, SoakConfig, soak_stack
 
@@ -746,6 +777,7 @@ def latency_figures(pictures: int, work_dir: Path) -> dict[str, object]:
     def progress(message: str) -> None:
         print(f"[{time.monotonic() - started:6.1f}s] {message}", file=sys.stderr, flush=True)
 
+    bursts: dict[str, dict[str, object]] = {}
     with soak_stack(work_dir, pictures=1, progress=progress) as stack:
         last_webhook: dict[str, float] = {}
         route = stack.replicate.webhook_route
@@ -758,11 +790,26 @@ def latency_figures(pictures: int, work_dir: Path) -> dict[str, object]:
             return route(url) if route is not None else url
 
         stack.replicate.webhook_route = timed_route
-        config = SoakConfig(
-            users=pictures, pictures=1, duration_seconds=180.0, faults=(), label="latency"
-        )
-        soak = Soak(stack, config)
-        result = soak.run()
+        for burst in ("cold", "warm"):
+            progress(f"{burst} burst: {pictures} users create a picture each at once")
+            config = SoakConfig(
+                users=pictures, pictures=1, duration_seconds=180.0, faults=(), label=burst
+            )
+            soak = Soak(stack, config)
+            result = soak.run()
+            bursts[burst] = _burst_figures(soak, result.violations, last_webhook)
+            last_webhook.clear()
+    return {
+        "pictures": pictures,
+        "budget_seconds": LATENCY_BUDGET_SECONDS,
+        "budgeted_burst": "warm",
+        **bursts,
+    }
+
+
+def _burst_figures(
+    soak: Soak, violations: list[str], last_webhook: Mapping[str, float]
+) -> dict[str, object]:
     seconds = []
     statuses: dict[str, int] = {}
     for run in soak.users:
@@ -776,33 +823,36 @@ def latency_figures(pictures: int, work_dir: Path) -> dict[str, object]:
         raise RuntimeError("no picture reached a final status")
     ordered = sorted(seconds)
     return {
-        "pictures": pictures,
         "measured": len(seconds),
         "final_statuses": statuses,
         "median_seconds": round(statistics.median(seconds), 3),
         "p95_seconds": round(ordered[min(len(ordered) - 1, int(0.95 * len(ordered)))], 3),
         "max_seconds": round(ordered[-1], 3),
-        "budget_seconds": LATENCY_BUDGET_SECONDS,
-        "soak_violations": result.violations,
+        "soak_violations": violations,
     }
 
 
 def print_latency(figures: Mapping[str, Any]) -> None:
-    verdict = "ok" if figures["median_seconds"] <= LATENCY_BUDGET_SECONDS else "OVER"
     print(
         f"\n| webhook received → subscriber notified, {figures['pictures']} pictures at once "
         "| median | p95 | max | final statuses | soak invariants |"
     )
     print("| --- | ---: | ---: | ---: | --- | --- |")
-    violations = figures["soak_violations"]
-    print(
-        f"| local stack ({figures['measured']} measured; <= {LATENCY_BUDGET_SECONDS:g} s: "
-        f"{verdict}) | {figures['median_seconds']:.2f} s | {figures['p95_seconds']:.2f} s "
-        f"| {figures['max_seconds']:.2f} s | {figures['final_statuses']} "
-        f"| {len(violations)} violations |"
-    )
-    for violation in violations:
-        print(f"  VIOLATION {violation}")
+    for burst, label in (("cold", "first burst, workers cold"), ("warm", "next burst, warm")):
+        burst_figures = figures[burst]
+        verdict = ""
+        if burst == figures["budgeted_burst"]:
+            met = burst_figures["median_seconds"] <= LATENCY_BUDGET_SECONDS
+            verdict = f"; <= {LATENCY_BUDGET_SECONDS:g} s: {'ok' if met else 'OVER'}"
+        violations = burst_figures["soak_violations"]
+        print(
+            f"| {label} ({burst_figures['measured']} measured{verdict}) "
+            f"| {burst_figures['median_seconds']:.2f} s | {burst_figures['p95_seconds']:.2f} s "
+            f"| {burst_figures['max_seconds']:.2f} s | {burst_figures['final_statuses']} "
+            f"| {len(violations)} violations |"
+        )
+        for violation in violations:
+            print(f"  VIOLATION ({burst}) {violation}")
 
 
 # ---------------------------------------------------------------- report
@@ -871,29 +921,31 @@ def print_cold_start(figures: ColdStartFigures, rounds: int) -> None:
     print("| total | " + " | ".join(totals) + " |")
 
 
-def print_streaming(streaming: StreamingFigure) -> None:
-    summary = streaming.summary()
-    verdict = "ok" if float(str(summary["gain_median"])) >= STREAMING_GAIN_TARGET else "UNDER"
+def print_streaming(streaming: Mapping[str, StreamingFigure]) -> None:
+    largest = next(iter(streaming.values()))
     print(
-        f"\n| webhook streaming {mib(streaming.size)} into S3, {STREAMING_ROUNDS} paired rounds "
-        f"| median | per round |"
+        f"\n| webhook streaming {mib(largest.size)} into S3, {STREAMING_ROUNDS} paired rounds "
+        "| no overlap (before) | overlapped (now) | gain, median | gain per round |"
     )
-    print("| --- | ---: | --- |")
-    print(
-        f"| parts uploaded in line (0 in flight, before) "
-        f"| {summary['sequential_mib_per_s_median']} MiB/s "
-        f"| {', '.join(f'{value:.2f} s' for value in streaming.sequential_seconds)} |"
-    )
-    print(
-        f"| overlapped ({streaming.uploads_in_flight} in flight, now) "
-        f"| {summary['overlapped_mib_per_s_median']} MiB/s "
-        f"| {', '.join(f'{value:.2f} s' for value in streaming.overlapped_seconds)} |"
-    )
-    print(
-        f"| gain (before ÷ now, per round) | {summary['gain_median']:.2f}x "
-        f"| {', '.join(f'{value:.2f}x' for value in streaming.gains)} "
-        f"(>= {STREAMING_GAIN_TARGET}x: {verdict}) |"
-    )
+    print("| --- | ---: | ---: | ---: | --- |")
+    for figure in streaming.values():
+        summary = figure.summary()
+        link = (
+            f"file host at {figure.bytes_per_second / MIB:g} MiB/s"
+            if figure.bytes_per_second
+            else "file host unpaced"
+        )
+        verdict = ""
+        if figure.link == TARGET_LINK:
+            met = float(str(summary["gain_median"])) >= STREAMING_GAIN_TARGET
+            verdict = f" (>= {STREAMING_GAIN_TARGET}x: {'ok' if met else 'UNDER'})"
+        print(
+            f"| {link}, {figure.uploads_in_flight} part in flight "
+            f"| {summary['sequential_mib_per_s_median']} MiB/s "
+            f"| {summary['overlapped_mib_per_s_median']} MiB/s "
+            f"| {summary['gain_median']:.2f}x{verdict} "
+            f"| {', '.join(f'{value:.2f}' for value in figure.gains)} |"
+        )
 
 
 def print_secondary(
@@ -971,7 +1023,7 @@ def parse_arguments(argv: Sequence[str] | None) -> argparse.Namespace:
         default=REPO_ROOT / ".tfcli" / "bench-latency-stack",
         help="the local stack's work directory for --latency",
     )
-    parser.add_argument("--webhook-child", help=argparse.SUPPRESS)
+    parser.add_argument("--webhook-child", action="store_true", help=argparse.SUPPRESS)
     arguments = parser.parse_args(argv)
     for name in ("rounds", "cost_samples", "runs", "latency_pictures"):
         if not 1 <= getattr(arguments, name) <= 100:
@@ -982,7 +1034,7 @@ def parse_arguments(argv: Sequence[str] | None) -> argparse.Namespace:
 def main(argv: Sequence[str] | None = None) -> int:
     arguments = parse_arguments(argv)
     if arguments.webhook_child:
-        webhook_child(json.loads(arguments.webhook_child))
+        webhook_child(json.load(sys.stdin))
         return 0
     if sys.version_info[:2] != tuple(int(part) for part in PYTHON_VERSION.split(".")):
         print(
@@ -1018,7 +1070,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         memory, rss_kib, streaming = webhook_memory_figures()
         print_secondary(build, memory, rss_kib, arguments.runs)
         print_streaming(streaming)
-        document["webhook_streaming"] = streaming.summary()
+        document["webhook_streaming"] = {
+            link: figure.summary() for link, figure in streaming.items()
+        }
         document["artifact_sizes"] = {
             key: value["size"] for key, value in build.manifest["artifacts"].items()
         }
@@ -1033,7 +1087,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         latency = latency_figures(arguments.latency_pictures, arguments.latency_work_dir)
         print_latency(latency)
         document["webhook_to_subscriber"] = latency
-        failed |= latency["median_seconds"] > LATENCY_BUDGET_SECONDS  # type: ignore[operator]
+        budgeted = latency[str(latency["budgeted_burst"])]
+        failed |= budgeted["median_seconds"] > LATENCY_BUDGET_SECONDS  # type: ignore[index]
+        failed |= any(latency[burst]["soak_violations"] for burst in ("cold", "warm"))  # type: ignore[index]
     document["machine_load_average_after"] = [round(value, 2) for value in os.getloadavg()]
     arguments.output.parent.mkdir(parents=True, exist_ok=True)
     arguments.output.write_text(json.dumps(document, indent=2) + "\n")

@@ -38,7 +38,7 @@ import textwrap
 import threading
 import time
 import zlib
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler
@@ -68,6 +68,8 @@ SEED_LOG_LINE = "Using seed: 1234"
 # A dripping file host sends this many bytes per interval, at most this many times.
 DRIP_BYTES = 8
 MAX_DRIPS = 200
+# A paced file host writes this much at a time, so the rate holds within a few ms.
+PACED_WRITE_BYTES = 64 * 1024
 
 
 def _official_model(path: str) -> str | None:
@@ -242,7 +244,10 @@ class ReplicateStandIn(LocalHttpServer):
     ``MAX_ANSWER_DELAY_SECONDS``, cut short by ``stop()``); ``expected_token`` makes the
     API demand ``Authorization: Bearer <token>``; ``webhook_delay`` before the first
     delivery; ``image_delay`` seconds the file host waits before it answers (at most
-    ``MAX_ANSWER_DELAY_SECONDS``); ``drip_interval`` makes the file host send its answer
+    ``MAX_ANSWER_DELAY_SECONDS``); ``image_bytes_per_second`` caps the rate the file host
+    sends an image at (a network link's bandwidth: it waits between writes instead of
+    computing, so a client waits on it as on a CDN, without the stand-in taking a core);
+    ``drip_interval`` makes the file host send its answer
     ``DRIP_BYTES`` at a time with that pause between (a slow-loris host), from the first
     body byte, or from the status line when ``drip_headers``; ``webhook_route`` maps a
     webhook URL to the URL that is really called (the local stack's HTTP API servers);
@@ -283,6 +288,7 @@ class ReplicateStandIn(LocalHttpServer):
         expected_token: str | None = None,
         webhook_delay: float = 0.05,
         image_delay: float = 0.0,
+        image_bytes_per_second: float | None = None,
         drip_interval: float | None = None,
         drip_headers: bool = False,
         webhook_route: Callable[[str], str] | None = None,
@@ -313,6 +319,7 @@ class ReplicateStandIn(LocalHttpServer):
         self.expected_token = expected_token
         self.webhook_delay = webhook_delay
         self.image_delay = image_delay
+        self.image_bytes_per_second = image_bytes_per_second
         self.drip_interval = drip_interval
         self.drip_headers = drip_headers
         # Where a webhook URL is really reached, as DNS would say: the local stack maps
@@ -603,6 +610,24 @@ class ReplicateStandIn(LocalHttpServer):
                 self.faults.append(InjectedFault("prediction_delay", pic_id, prediction["id"]))
         self._stopping.wait(min(delay, MAX_ANSWER_DELAY_SECONDS))
 
+    def _paced(self, chunks: Iterable[bytes]) -> Iterator[bytes]:
+        """``chunks`` in pieces no faster than ``image_bytes_per_second`` (all at once when
+        unset); ends early on ``stop()``. Like a link, it never catches up: time the client
+        spent not reading (its writes blocked) is not sent faster afterwards."""
+        rate = self.image_bytes_per_second
+        if not rate:
+            yield from chunks
+            return
+        due = time.monotonic()  # when the link is free for the next piece
+        for chunk in chunks:
+            for start in range(0, len(chunk), PACED_WRITE_BYTES):
+                wait = due - time.monotonic()
+                if wait > 0 and self._stopping.wait(wait):
+                    return
+                piece = chunk[start : start + PACED_WRITE_BYTES]
+                due = max(due, time.monotonic()) + len(piece) / rate
+                yield piece
+
     def _drip(self, write: Callable[[bytes], object], data: bytes, interval: float) -> None:
         """Send ``data`` a few bytes at a time; bounded, and cut short by ``stop()``."""
         for drip in range(MAX_DRIPS):
@@ -787,8 +812,8 @@ class _ReplicateRequestHandler(BaseHTTPRequestHandler):
             self.send_header("Content-Length", str(length))
         self.end_headers()
         try:
-            for chunk in chunks:
-                self.wfile.write(chunk)
+            for piece in standin._paced(chunks):
+                self.wfile.write(piece)
         except (BrokenPipeError, ConnectionResetError):
             return  # the client stopped reading (e.g. over the byte cap)
 
