@@ -264,10 +264,7 @@ class LocalStack(Service):
         self.cache_hit = key is not None and self._replay_cached(key)
         if not self.cache_hit:
             with self._step("apply", "terraform apply terraform/environments/local (whole stack)"):
-                # The emulator started empty: a state left in work_dir by an earlier run
-                # describes resources it never had.
-                for stale in self.work_dir.glob(f"{self._terraform.state_path.name}*"):
-                    stale.unlink()
+                self.remove_stale_state()
                 if key is not None:
                     start_recording(emulator_url)
                 self._terraform.init()
@@ -405,10 +402,23 @@ class LocalStack(Service):
         if missing:
             raise CacheError("not in the emulator after the replay: " + "; ".join(missing))
 
+    @property
+    def state_path(self) -> Path:
+        """This stack's Terraform state: one per work_dir."""
+        return self.work_dir / "terraform.tfstate"
+
+    def remove_stale_state(self) -> None:
+        """Delete the state and its backups an earlier run left in work_dir; start() does
+        so before a fresh apply. The emulator starts empty, so such a state describes
+        resources it never had (the apply then failed: 'Data source with name none already
+        exists')."""
+        for stale in self.work_dir.glob(f"{self.state_path.name}*"):
+            stale.unlink()
+
     def _local_terraform(self, root: Path) -> LocalTerraform:
         return LocalTerraform(
             emulator_url=self._emulator_url,
-            state_path=self.work_dir / "terraform.tfstate",
+            state_path=self.state_path,
             variables=self._terraform_variables,
             root=root,
         )

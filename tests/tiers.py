@@ -39,6 +39,7 @@ INTEGRATION = (
     "test_pipeline_end_to_end.py",
     "test_up.py",  # make up as a subprocess: a whole local stack
     "test_stack_cache.py",  # the recorded apply and its replay
+    "test_stack_stale_state.py",  # LocalStack's start on a reused work dir, up to the apply
     "test_soak.py",  # the short soak through the whole local stack
     "test_fault_knobs.py",  # the fault knobs, against servers
     "test_get_token.py",  # SRP sign-in against moto's Cognito

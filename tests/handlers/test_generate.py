@@ -16,6 +16,7 @@ from local.replicate.standin import MODEL_VERSION, ReplicateStandIn
 from local.runtime.events import lambda_context
 from local.runtime.http_api import HttpApiGateway
 from tests.conftest import OWNER, PUBLIC_WEBHOOK_URL, REPLICATE_TOKEN, TOKEN_PARAMETER, AwsAccount
+from tests.support.adopted_prediction import assert_the_webhook_adopted_the_prediction
 
 PIC_ID = "5f0c6a52-3c1e-4f7e-9d0b-6a1f2e3d4c5b"
 
@@ -219,14 +220,7 @@ def test_read_timeout_is_not_retried_and_the_webhook_adopts_the_prediction(
 
     assert len(replicate.prediction_requests) == 1
     assert retry_sleeps == []
-    (prediction_id,) = replicate.predictions
-    replicate.wait_for_webhooks()
-    (delivery,) = replicate.completed_deliveries
-    assert delivery.delivered, delivery
-    item = aws.item(PIC_ID)
-    assert item is not None
-    assert (item["completionStatus"], item["predictionId"]) == ("PROCESSING", prediction_id)
-    assert aws.object_keys() == [f"pics/{OWNER}/{PIC_ID}.png"]
+    assert_the_webhook_adopted_the_prediction(aws, replicate, pic_id=PIC_ID, owner=OWNER)
 
 
 @pytest.mark.parametrize("status", [500, 502, 504])

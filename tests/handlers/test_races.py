@@ -20,6 +20,7 @@ from local.runtime.http_api import HttpApiGateway
 from tests.conftest import OWNER, AwsAccount
 from tests.handlers.test_generate import PIC_ID, generate_event, invoke
 from tests.handlers.webhook_support import call_webhook, processing_pic, webhook_event
+from tests.support.adopted_prediction import assert_the_webhook_adopted_the_prediction
 
 
 def test_throttled_processing_write_then_the_async_retries_start_one_prediction(
@@ -43,14 +44,7 @@ def test_throttled_processing_write_then_the_async_retries_start_one_prediction(
     assert invoke(generate_event()) == {"id": PIC_ID, "outcome": "skipped"}
 
     assert len(replicate.prediction_requests) == 1
-    (prediction_id,) = replicate.predictions
-    replicate.wait_for_webhooks()
-    (delivery,) = replicate.completed_deliveries
-    assert delivery.delivered, delivery
-    item = aws.item(PIC_ID)
-    assert item is not None
-    assert (item["completionStatus"], item["predictionId"]) == ("PROCESSING", prediction_id)
-    assert aws.object_keys() == [f"pics/{OWNER}/{PIC_ID}.png"]
+    assert_the_webhook_adopted_the_prediction(aws, replicate, pic_id=PIC_ID, owner=OWNER)
 
 
 def test_two_concurrent_deliveries_of_the_event_start_one_prediction(
