@@ -60,6 +60,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import tracemalloc
 import zipfile
@@ -75,6 +76,7 @@ from build import PYTHON_VERSION, RUNTIME
 
 if TYPE_CHECKING:
     from botocore.client import BaseClient
+    from botocore.model import OperationModel
 
     from local.replicate.standin import ReplicateStandIn
     from local.soak import Soak
@@ -550,6 +552,7 @@ def reset_peak_rss() -> None:
 def webhook_child(plan: dict[str, Any]) -> None:
     """In a fresh interpreter: warm up, then measure each streamed image's RSS growth."""
     import aipic.handlers.webhook as webhook
+    from aipic.clients import s3_client
 
     from local.replicate.standin import signed_webhook_headers
     from local.runtime.events import api_gateway_v2_event, lambda_context
@@ -584,6 +587,21 @@ def webhook_child(plan: dict[str, Any]) -> None:
 
     shipped = image_transfer.UPLOADS_IN_FLIGHT
     streaming = []
+    # How long S3's calls take during the side-by-side transfers: what an overlap can hide.
+    s3_calls: dict[str, list[float]] = {}
+    call_started: dict[int, float] = {}
+
+    def before_call(model: OperationModel, **_: object) -> None:
+        call_started[threading.get_ident()] = time.perf_counter()
+
+    def after_call(model: OperationModel, **_: object) -> None:
+        elapsed = time.perf_counter() - call_started.pop(threading.get_ident())
+        s3_calls.setdefault(model.name, []).append(elapsed)
+
+    events = s3_client().meta.events
+    for operation in ("UploadPart", "CompleteMultipartUpload"):
+        events.register(f"before-call.s3.{operation}", before_call)
+        events.register(f"after-call.s3.{operation}", after_call)
     for pic_id, body_text, setting, link in plan["streaming"]:
         in_flight = shipped if setting is None else setting
         image_transfer.UPLOADS_IN_FLIGHT = in_flight
@@ -593,6 +611,9 @@ def webhook_child(plan: dict[str, Any]) -> None:
         seconds = time.perf_counter() - started
         streaming.append({"link": link, "uploads_in_flight": in_flight, "seconds": seconds})
     image_transfer.UPLOADS_IN_FLIGHT = shipped
+    for operation in ("UploadPart", "CompleteMultipartUpload"):
+        events.unregister(f"before-call.s3.{operation}", before_call)
+        events.unregister(f"after-call.s3.{operation}", after_call)
     # Second pass, traced: the peak of Python's own allocations during the call, which
     # memory the allocator kept from earlier calls cannot hide (pictures of their own: a
     # picture whose image is stored answers "already stored" without a transfer).
@@ -604,7 +625,16 @@ def webhook_child(plan: dict[str, Any]) -> None:
         tracemalloc.stop()
     print(
         json.dumps(
-            {"results": results, "rss_kib": rss_kib, "streaming": streaming, "shipped": shipped}
+            {
+                "results": results,
+                "rss_kib": rss_kib,
+                "streaming": streaming,
+                "shipped": shipped,
+                "s3_call_ms_median": {
+                    name: round(statistics.median(seconds) * 1000, 1)
+                    for name, seconds in s3_calls.items()
+                },
+            }
         )
     )
 
@@ -657,7 +687,11 @@ class StreamingFigure:
         }
 
 
-def webhook_memory_figures() -> tuple[list[MemoryFigure], int, dict[str, StreamingFigure]]:
+def webhook_memory_figures() -> tuple[
+    list[MemoryFigure], int, dict[str, StreamingFigure], dict[str, float]
+]:
+    """The memory figures, the RSS after them, the side-by-side transfers per link and
+    the median milliseconds of S3's multipart calls during those."""
     from local.emulator.server import MotoServer
     from local.replicate.standin import ReplicateStandIn
 
@@ -758,7 +792,7 @@ def webhook_memory_figures() -> tuple[list[MemoryFigure], int, dict[str, Streami
         )
         for link, rate in FILE_HOST_LINKS.items()
     }
-    return figures, report["rss_kib"], streaming
+    return figures, report["rss_kib"], streaming, report["s3_call_ms_median"]
 
 
 # ---------------------------------------------------------------- 5. webhook → subscriber
@@ -921,7 +955,9 @@ def print_cold_start(figures: ColdStartFigures, rounds: int) -> None:
     print("| total | " + " | ".join(totals) + " |")
 
 
-def print_streaming(streaming: Mapping[str, StreamingFigure]) -> None:
+def print_streaming(
+    streaming: Mapping[str, StreamingFigure], s3_call_ms: Mapping[str, float]
+) -> None:
     largest = next(iter(streaming.values()))
     print(
         f"\n| webhook streaming {mib(largest.size)} into S3, {STREAMING_ROUNDS} paired rounds "
@@ -946,6 +982,8 @@ def print_streaming(streaming: Mapping[str, StreamingFigure]) -> None:
             f"| {summary['gain_median']:.2f}x{verdict} "
             f"| {', '.join(f'{value:.2f}' for value in figure.gains)} |"
         )
+    calls = ", ".join(f"{name} {ms:g} ms" for name, ms in s3_call_ms.items())
+    print(f"\nS3's calls during those transfers (median): {calls}.")
 
 
 def print_secondary(
@@ -1067,12 +1105,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     failed = any(result.median > COLD_START_BUDGET for result in cold.results)
     if not arguments.cold_start_only:
         build = build_figures(arguments.runs)
-        memory, rss_kib, streaming = webhook_memory_figures()
+        memory, rss_kib, streaming, s3_call_ms = webhook_memory_figures()
         print_secondary(build, memory, rss_kib, arguments.runs)
-        print_streaming(streaming)
+        print_streaming(streaming, s3_call_ms)
         document["webhook_streaming"] = {
             link: figure.summary() for link, figure in streaming.items()
         }
+        document["webhook_streaming_s3_call_ms_median"] = s3_call_ms
         document["artifact_sizes"] = {
             key: value["size"] for key, value in build.manifest["artifacts"].items()
         }
