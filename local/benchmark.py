@@ -79,6 +79,7 @@ if TYPE_CHECKING:
     from botocore.model import OperationModel
 
     from local.replicate.standin import ReplicateStandIn
+    from local.runtime.invocations import InvocationRecord
     from local.soak import Soak
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -824,20 +825,46 @@ def latency_figures(pictures: int, work_dir: Path) -> dict[str, object]:
             return route(url) if route is not None else url
 
         stack.replicate.webhook_route = timed_route
+        functions = stack.runtime.config.functions
+        prefix = next(name for name in functions if name.endswith("-generate"))[: -len("generate")]
         for burst in ("cold", "warm"):
             progress(f"{burst} burst: {pictures} users create a picture each at once")
             config = SoakConfig(
                 users=pictures, pictures=1, duration_seconds=180.0, faults=(), label=burst
             )
             soak = Soak(stack, config)
+            burst_started = time.time()
             result = soak.run()
             bursts[burst] = _burst_figures(soak, result.violations, last_webhook)
+            bursts[burst]["invocation_ms"] = _invocation_ms(
+                stack.runtime.invocations.records(), burst_started, prefix
+            )
             last_webhook.clear()
     return {
         "pictures": pictures,
         "budget_seconds": LATENCY_BUDGET_SECONDS,
         "budgeted_burst": "warm",
         **bursts,
+    }
+
+
+def _invocation_ms(
+    records: Sequence[InvocationRecord], since: float, prefix: str
+) -> dict[str, dict[str, float]]:
+    """Per function (its name after ``prefix``): the median and the longest invocation
+    started since ``since`` (epoch seconds), in milliseconds."""
+    durations: dict[str, list[float]] = {}
+    for record in records:
+        if record.started_at >= since:
+            function = record.function_name.removeprefix(prefix)
+            durations.setdefault(function, []).append(record.duration_seconds * 1000)
+    return {
+        function: {
+            "invocations": len(values),
+            "median": round(statistics.median(values), 1),
+            "max": round(max(values), 1),
+        }
+        for function, values in sorted(durations.items())
     }
 
 
@@ -887,6 +914,12 @@ def print_latency(figures: Mapping[str, Any]) -> None:
         )
         for violation in violations:
             print(f"  VIOLATION ({burst}) {violation}")
+    for burst in ("cold", "warm"):
+        durations = ", ".join(
+            f"{function} {timing['median']:g} ms (max {timing['max']:g})"
+            for function, timing in figures[burst]["invocation_ms"].items()
+        )
+        print(f"\nInvocations during the {burst} burst, median: {durations}.")
 
 
 # ---------------------------------------------------------------- report
