@@ -7,12 +7,14 @@ The response must be an image type we know an extension for; the byte cap is enf
 while streaming, and early when the response announces a larger ``Content-Length``.
 Bytes go to S3 as they arrive: one ``put_object`` for an image smaller than a part,
 otherwise a multipart upload of ``PART_SIZE`` parts that is aborted on any error, so
-nothing partial is ever stored. A full part is uploaded in the background while the
-next one is read (``UPLOADS_IN_FLIGHT``), so download and upload overlap with at most
-two parts in memory. Parts are read into buffers allocated at their final size and
-reused once uploaded: a buffer grown chunk by chunk is copied whenever it outgrows its
-block, which briefly holds a part twice. Both writes are conditional (``If-None-Match: *``): a
-second delivery that gets this far finds the object there and stores nothing.
+nothing partial is ever stored. Each full part is uploaded in the background at once,
+from its own buffer, while the next one is read into another (``PART_BUFFERS``, two): so
+download and upload overlap, and when reading outruns the upload both parts upload
+together while the reader waits for the older one's buffer. Buffers are allocated at a
+part's final size and reused once uploaded: a buffer grown chunk by chunk is copied
+whenever it outgrows its block, which briefly holds a part twice. Both writes are
+conditional (``If-None-Match: *``): a second delivery that gets this far finds the object
+there and stores nothing.
 
 Two kinds of failure: :class:`ImageRejectedError` is permanent (the picture must be
 marked FAILED), :class:`ImageTransferError` is transient (worth another webhook delivery).
@@ -63,9 +65,10 @@ PartUploader = Callable[[int, bytearray], "CompletedPartTypeDef"]
 
 # S3's minimum part size is 5 MiB; 5 MiB parts keep peak memory near one part.
 PART_SIZE = 5 * 1024 * 1024
-# Parts uploading while the next is read: one keeps two parts (10 MiB) in memory, within
-# the 16 MiB budget; 0 uploads each part before reading on (no overlap).
-UPLOADS_IN_FLIGHT = 1
+# The part buffers one transfer holds, so also the most parts uploading at once: two
+# (10 MiB) keep within the 16 MiB budget; 1 stores each part before the next is read (no
+# overlap, the benchmark's comparison).
+PART_BUFFERS = 2
 CHUNK_SIZE = 256 * 1024
 MAX_REDIRECTS = 3
 # Per connect / per read; the transfer as a whole is bounded by the policy's deadline.
@@ -284,9 +287,10 @@ def _upload(
     announced length) sizes the first buffer, so a small image does not take a part's."""
     object_args = ObjectArgs(Bucket=bucket, Key=key)
     upload_id: str | None = None
-    parts = _PartUploads(UPLOADS_IN_FLIGHT)
-    # The part being filled; None until the next chunk arrives (none may come).
-    buffer: bytearray | None = bytearray(min(PART_SIZE, expected_bytes or PART_SIZE))
+    parts = _PartUploads(PART_BUFFERS)
+    # The part being filled. The next one's buffer is taken as soon as a part is full, so
+    # with one buffer nothing more is read until that part is stored.
+    buffer = parts.free_buffer(min(PART_SIZE, expected_bytes or PART_SIZE))
     filled = 0
     size = 0
     try:
@@ -298,9 +302,7 @@ def _upload(
                 )
             rest = memoryview(chunk)
             while rest:
-                if buffer is None:
-                    buffer, filled = parts.free_buffer(), 0
-                elif filled == len(buffer):  # announced too short: the part is not full yet
+                if filled == len(buffer):  # announced too short: the part is not full yet
                     buffer.extend(bytes(PART_SIZE - filled))
                 taken = min(len(rest), PART_SIZE - filled)
                 buffer[filled : filled + taken] = rest[:taken]  # same length: copied in place
@@ -312,15 +314,13 @@ def _upload(
                             **object_args, ContentType=content_type, Metadata=dict(metadata)
                         )["UploadId"]
                     parts.add(_part_uploader(s3, object_args, upload_id), buffer)
-                    buffer = None
+                    buffer, filled = parts.free_buffer(), 0
         if size == 0:
             raise ImageRejectedError("output image is empty", failure_reasons.IMAGE_NOT_STORABLE)
         if deadline.expired:
             raise _too_slow(deadline)
-        if buffer is not None:
-            del buffer[filled:]  # the last part's bytes (shrinking keeps the block, no copy)
+        del buffer[filled:]  # the last part's bytes (shrinking keeps the block, no copy)
         if upload_id is None:
-            assert buffer is not None  # for mypy: no part was uploaded, so this one holds all
             with _unless_already_stored() as outcome:
                 s3.put_object(
                     **object_args,
@@ -351,49 +351,44 @@ def _upload(
 
 @cached
 def _upload_threads() -> ThreadPoolExecutor:
-    # Kept for the environment: a warm invocation reuses the thread (and the memory its
-    # allocator already holds) instead of starting one per transfer.
-    return ThreadPoolExecutor(max_workers=max(1, UPLOADS_IN_FLIGHT), thread_name_prefix="part")
+    # Kept for the environment: a warm invocation reuses the threads (and the memory their
+    # allocator already holds) instead of starting them per transfer.
+    return ThreadPoolExecutor(max_workers=PART_BUFFERS, thread_name_prefix="part")
 
 
 class _PartUploads:
-    """Parts uploaded in order, at most ``in_flight`` at a time beside the caller; the
-    buffer of an uploaded part is handed out again for the next one."""
+    """Parts uploaded in the background as soon as they are full, numbered in reading
+    order, each from its own buffer; at most ``buffers`` buffers exist, so at most that many
+    parts are in memory and uploading."""
 
-    def __init__(self, in_flight: int) -> None:
-        self._in_flight = in_flight
-        self._pool = _upload_threads() if in_flight else None
+    def __init__(self, buffers: int) -> None:
+        self._buffers = buffers
+        self._allocated = 0
+        self._pool = _upload_threads()
         self._futures: list[Future[CompletedPartTypeDef]] = []
-        self._buffers: list[tuple[Future[CompletedPartTypeDef], bytearray]] = []
-
-    def __len__(self) -> int:
-        return len(self._futures)
+        # Buffers handed to an upload, oldest first, until handed out again.
+        self._lent: list[tuple[Future[CompletedPartTypeDef], bytearray]] = []
 
     def add(self, upload: PartUploader, buffer: bytearray) -> None:
-        """Start uploading ``buffer`` as the next part, once fewer than ``in_flight`` are
-        running; an earlier part's failure is raised here, so reading stops at once."""
-        number = len(self._futures) + 1
-        if self._pool is None:
-            future: Future[CompletedPartTypeDef] = Future()
-            future.set_result(upload(number, buffer))
-        else:
-            running = [future for future in self._futures if not future.done()]
-            if len(running) >= self._in_flight:
-                wait(running, return_when="FIRST_COMPLETED")
-            for done in self._futures:
-                if done.done():
-                    done.result()
-            future = self._pool.submit(upload, number, buffer)
+        """Start uploading ``buffer`` as the next part; it must not change until handed out
+        again by :meth:`free_buffer`."""
+        future = self._pool.submit(upload, len(self._futures) + 1, buffer)
         self._futures.append(future)
-        self._buffers.append((future, buffer))
+        self._lent.append((future, buffer))
 
-    def free_buffer(self) -> bytearray:
-        """A part-sized buffer: an uploaded part's (its request has been sent), else new."""
-        for index, (future, buffer) in enumerate(self._buffers):
-            if future.done() and len(buffer) == PART_SIZE:
-                del self._buffers[index]
-                return buffer
-        return bytearray(PART_SIZE)
+    def free_buffer(self, size: int = PART_SIZE) -> bytearray:
+        """A buffer for the next part: a new one of ``size`` bytes while fewer than
+        ``buffers`` exist, else the oldest part's once it is uploaded (its request sent).
+        A part's failure is raised here, so reading stops at once."""
+        for future in self._futures:
+            if future.done():
+                future.result()
+        if self._allocated < self._buffers:
+            self._allocated += 1
+            return bytearray(size)
+        future, buffer = self._lent.pop(0)
+        future.result()
+        return buffer
 
     def results(self) -> list[CompletedPartTypeDef]:
         return [future.result() for future in self._futures]

@@ -1,5 +1,5 @@
 """image_transfer's multipart upload overlaps the download, with two parts in memory at most,
-in two buffers allocated once and reused.
+in two buffers allocated once and reused, and uploads both when reading outruns it.
 
 A fake S3 client (only the four multipart calls) and a chunk generator stand for the two
 ends, so each test can see what the other end was doing at a given moment.
@@ -20,17 +20,24 @@ from botocore.exceptions import ClientError
 CHUNK = 1024 * 1024
 PARTS = 3
 
+# A fresh upload pool per test, sized by the PART_BUFFERS the test runs with.
+pytestmark = pytest.mark.usefixtures("cold_start")
+
 
 class FakeS3:
-    def __init__(self, fail_part: int | None = None) -> None:
+    def __init__(self, fail_part: int | None = None, *, part_one_awaits_two: bool = False) -> None:
         self.fail_part = fail_part
+        # Part 1's upload lasts until part 2's has started (an upload slower than reading).
+        self.part_one_awaits_two = part_one_awaits_two
+        self.part_two_uploading = threading.Event()
         self.reading_part = 1  # the part the download is filling
         self.uploaded: dict[int, bytes] = {}
-        self.bodies: list[bytearray] = []  # the objects handed over, kept alive: ids differ
+        # The objects handed over by part number, kept alive so their ids stay distinct.
+        self.bodies: dict[int, bytearray] = {}
         self.body_sizes: list[int] = []
         self.uploading: set[int] = set()
         self.reading_during_upload: dict[int, int] = {}
-        self.most_in_memory = 0
+        self.most_uploading = 0
         self.part_two_read = threading.Event()
         self.completed: list[dict[str, Any]] | None = None
         self.aborted = False
@@ -42,8 +49,12 @@ class FakeS3:
     def upload_part(self, *, PartNumber: int, Body: bytearray, **_: object) -> dict[str, str]:  # noqa: N803 - boto3's names
         with self._lock:
             self.uploading.add(PartNumber)
-            # Parts held: those uploading plus the one being filled.
-            self.most_in_memory = max(self.most_in_memory, len(self.uploading) + 1)
+            self.most_uploading = max(self.most_uploading, len(self.uploading))
+        if PartNumber == 2:
+            self.part_two_uploading.set()
+        if PartNumber == 1 and self.part_one_awaits_two:
+            # Without both in flight this would wait in vain: part 2 uploads only afterwards.
+            self.part_two_uploading.wait(5)
         if PartNumber == 1:
             # Without overlap this would wait in vain: part 2 is read only afterwards.
             self.part_two_read.wait(5)
@@ -53,7 +64,7 @@ class FakeS3:
         if PartNumber == self.fail_part:
             raise ClientError({"Error": {"Code": "InternalError"}}, "UploadPart")
         self.uploaded[PartNumber] = bytes(Body)
-        self.bodies.append(Body)
+        self.bodies[PartNumber] = Body
         self.body_sizes.append(len(Body))
         return {"ETag": f'"etag-{PartNumber}"'}
 
@@ -105,24 +116,26 @@ def test_the_next_part_is_read_while_the_previous_one_uploads() -> None:
     assert all(s3.uploaded[n] == bytes([n]) * PART_SIZE for n in range(1, PARTS + 1))
 
 
-def test_at_most_two_parts_are_held_at_once() -> None:
-    s3 = FakeS3()
+def test_when_reading_outruns_the_upload_two_parts_upload_at_once() -> None:
+    s3 = FakeS3(part_one_awaits_two=True)
 
-    upload(s3)
+    assert upload(s3) == (PARTS * PART_SIZE, True)
 
-    assert s3.most_in_memory == 2
+    assert s3.most_uploading == 2
+    assert all(s3.uploaded[n] == bytes([n]) * PART_SIZE for n in range(1, PARTS + 1))
 
 
 def test_parts_are_read_into_two_part_sized_buffers_reused_in_turn() -> None:
-    """A buffer grown chunk by chunk is copied each time it outgrows its block, holding a
-    part twice for a moment; buffers of the final size, reused, never are."""
+    """At most two parts are held at once. A buffer grown chunk by chunk is copied each time
+    it outgrows its block, holding a part twice for a moment; buffers of the final size,
+    reused, never are."""
     s3 = FakeS3()
 
     upload(s3)
 
     assert s3.body_sizes == [PART_SIZE] * PARTS
-    assert len({id(body) for body in s3.bodies}) == 2
-    assert s3.bodies[2] is s3.bodies[0]
+    assert len({id(body) for body in s3.bodies.values()}) == 2
+    assert s3.bodies[3] is s3.bodies[1]
 
 
 def test_an_image_longer_than_announced_still_gets_full_parts() -> None:
@@ -148,11 +161,11 @@ def test_a_part_failing_in_the_background_aborts_the_upload_after_the_others_set
     assert s3.completed is None
 
 
-def test_without_uploads_in_flight_each_part_is_stored_before_the_next_is_read(
+def test_with_one_part_buffer_each_part_is_stored_before_the_next_is_read(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """The setting the benchmark compares against: no overlap."""
-    monkeypatch.setattr(image_transfer, "UPLOADS_IN_FLIGHT", 0)
+    monkeypatch.setattr(image_transfer, "PART_BUFFERS", 1)
     s3 = FakeS3()
     s3.part_two_read.set()  # part 1 would otherwise wait for a read that never overlaps
 
