@@ -4,10 +4,19 @@ bandwidth cap, waiting between writes as a network link makes a client wait."""
 from __future__ import annotations
 
 import time
+from types import SimpleNamespace
 
+import pytest
 import requests
 
-from local.replicate.standin import MODEL_VERSION, ReplicateStandIn, large_png_size
+from local.replicate import standin as standin_module
+from local.replicate.standin import (
+    MODEL_VERSION,
+    PACED_LINK_SLACK_SECONDS,
+    PACED_WRITE_BYTES,
+    ReplicateStandIn,
+    large_png_size,
+)
 
 IMAGE_BYTES = 4 * 1024 * 1024
 RATE = 16 * 1024 * 1024  # bytes per second: the image takes a quarter of a second
@@ -46,3 +55,61 @@ def test_an_unpaced_file_host_sends_the_same_bytes_at_once() -> None:
 
     assert body == paced_body
     assert seconds < paced_seconds / 2
+
+
+class _Clock:
+    """The stand-in's time, advanced only by its waits and by the test's client."""
+
+    def __init__(self, oversleep: float) -> None:
+        self.now = 0.0
+        self.oversleep = oversleep
+
+    def wait(self, seconds: float) -> bool:
+        self.now += seconds + self.oversleep  # as a sleep does, a little late
+        return False  # not stopped
+
+
+def _paced_seconds(
+    monkeypatch: pytest.MonkeyPatch, *, oversleep: float, client_pause: float = 0.0
+) -> float:
+    """Seconds, on a fake clock, the paced link takes to send ``RATE`` bytes (nominally
+    one). The client reads each piece at once, except that it stops for ``client_pause``
+    once."""
+    clock = _Clock(oversleep)
+    monkeypatch.setattr(standin_module, "time", SimpleNamespace(monotonic=lambda: clock.now))
+    sent = 0
+    with ReplicateStandIn(image_bytes_per_second=RATE) as paced:
+        stopping, paced._stopping = paced._stopping, clock  # type: ignore[assignment]
+        try:
+            for number, piece in enumerate(paced._paced(iter([bytes(RATE)]))):
+                sent += len(piece)
+                if number == 1:
+                    clock.now += client_pause
+        finally:
+            paced._stopping = stopping
+    assert sent == RATE
+    return clock.now
+
+
+def test_a_paced_link_makes_up_its_own_overhead_and_carries_its_rate(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Each wait oversleeps by a quarter of a piece's time: made up, not lost."""
+    piece_seconds = PACED_WRITE_BYTES / RATE
+    oversleep = piece_seconds / 4
+
+    seconds = _paced_seconds(monkeypatch, oversleep=oversleep)
+
+    # The clock stops as the last piece starts out.
+    assert 1.0 - piece_seconds <= seconds <= 1.0 + PACED_LINK_SLACK_SECONDS + oversleep
+
+
+def test_a_paced_link_loses_the_time_its_client_was_not_reading(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Like a link, it does not send faster afterwards to catch up on idle time."""
+    pause = 0.25
+
+    seconds = _paced_seconds(monkeypatch, oversleep=0.0, client_pause=pause)
+
+    assert seconds >= 1.0 + pause - PACED_LINK_SLACK_SECONDS

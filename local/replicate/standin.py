@@ -70,6 +70,9 @@ DRIP_BYTES = 8
 MAX_DRIPS = 200
 # A paced file host writes this much at a time, so the rate holds within a few ms.
 PACED_WRITE_BYTES = 64 * 1024
+# Lateness a paced link makes up (its own sleeps and writes overrunning); a write late by
+# more found the client not reading, and that idle time is lost, as on a link.
+PACED_LINK_SLACK_SECONDS = 0.01
 
 
 def _official_model(path: str) -> str | None:
@@ -611,9 +614,11 @@ class ReplicateStandIn(LocalHttpServer):
         self._stopping.wait(min(delay, MAX_ANSWER_DELAY_SECONDS))
 
     def _paced(self, chunks: Iterable[bytes]) -> Iterator[bytes]:
-        """``chunks`` in pieces no faster than ``image_bytes_per_second`` (all at once when
-        unset); ends early on ``stop()``. Like a link, it never catches up: time the client
-        spent not reading (its writes blocked) is not sent faster afterwards."""
+        """``chunks`` in pieces at ``image_bytes_per_second`` (all at once when unset); ends
+        early on ``stop()``. Like a link, it never catches up on idle time: once a write is
+        late by more than ``PACED_LINK_SLACK_SECONDS`` (the client was not reading), the
+        time lost is not sent faster afterwards; smaller lateness (the stand-in's own
+        overhead) is made up, so the link carries its nominal rate."""
         rate = self.image_bytes_per_second
         if not rate:
             yield from chunks
@@ -624,8 +629,10 @@ class ReplicateStandIn(LocalHttpServer):
                 wait = due - time.monotonic()
                 if wait > 0 and self._stopping.wait(wait):
                     return
+                if -wait > PACED_LINK_SLACK_SECONDS:
+                    due = time.monotonic()  # the link idled: that time is lost
                 piece = chunk[start : start + PACED_WRITE_BYTES]
-                due = max(due, time.monotonic()) + len(piece) / rate
+                due += len(piece) / rate
                 yield piece
 
     def _drip(self, write: Callable[[bytes], object], data: bytes, interval: float) -> None:
