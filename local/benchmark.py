@@ -511,7 +511,7 @@ def prepare_aws(endpoint: str, secret: str, prediction_ids: Mapping[str, str]) -
     """The bucket, the signing secret and one PROCESSING picture per prediction."""
     import boto3
 
-    from tests.support.pics_table import create_pics_table
+    from local.pics_table import create_pics_table
 
     session = boto3.Session(
         aws_access_key_id="testing",

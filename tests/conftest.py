@@ -22,10 +22,10 @@ from aipic.contract import TABLE, env_name
 from moto import mock_aws
 
 from local.appsync.standin import AppSyncStandIn
+from local.pics_table import PENDING_INDEX_NAME, create_pics_table
 from local.replicate.standin import MODEL_VERSION, ReplicateStandIn
 from local.runtime.events import DynamoDBStreamReader
 from local.runtime.http_api import HttpApiGateway
-from tests.support.pics_table import PENDING_INDEX_NAME, create_pics_table
 
 REGION = "us-east-1"
 TABLE_NAME = "aipic-test-pics"

@@ -30,7 +30,7 @@ from local.appsync.auth import IamPrincipal, static_principals
 from local.appsync.executor import NodeResolverRuntime
 from local.appsync.server import AppSyncEndpoint
 from local.emulator.server import MotoServer
-from tests.support.pics_table import create_pics_table
+from local.pics_table import create_pics_table
 
 from .fake_lambda import FakeLambda
 

@@ -19,7 +19,7 @@ from moto import mock_aws
 
 from local.appsync.api import api_from_repository
 from local.appsync.executor import RESOLVERS, DataSource, PipelineFunction, Resolver
-from tests.support.pics_table import create_pics_table
+from local.pics_table import create_pics_table
 
 API = CONTRACT["api"]
 

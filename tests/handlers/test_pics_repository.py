@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from aipic.pics import StoreClaim, pics_repository
 
+from local.pics_table import PENDING_INDEX_NAME
 from tests.conftest import CREATED_AT, OWNER, AwsAccount
-from tests.support.pics_table import PENDING_INDEX_NAME
 
 PIC_ID = "0d1e2f3a-4b5c-4d6e-8f70-8192a3b4c5d6"
 

@@ -15,6 +15,7 @@ import boto3
 import pytest
 
 from local.emulator.server import MotoServer
+from local.pics_table import create_pics_table
 from local.replicate.standin import ReplicateStandIn, large_png_size
 from tests.conftest import (
     OWNER,
@@ -25,7 +26,6 @@ from tests.conftest import (
     handler_environment,
 )
 from tests.handlers.webhook_support import PIC_ID, call_webhook, start_prediction, webhook_event
-from tests.support.pics_table import create_pics_table
 
 IMAGE_BYTES = 64 * 1024 * 1024
 ALLOWED_GROWTH_BYTES = 16 * 1024 * 1024

@@ -18,7 +18,7 @@ from local.appsync.executor import (
     LambdaInvocation,
     NodeResolverRuntime,
 )
-from tests.support.pics_table import create_pics_table
+from local.pics_table import create_pics_table
 
 TABLE_NAME = "aipic-test-pics"
 # 2024-05-17T10:30:00.250Z: fixed, so dates, TTLs and timestamps are exact.

@@ -1,4 +1,4 @@
-"""The pics table as modules/data creates it, for moto-backed tests and the demo.
+"""The pics table as modules/data creates it, for moto-backed tests and the benchmark.
 
 Its key, indexes, TTL attribute and stream view type come from the contract
 (modules/contract/contract.json), as modules/data's do.
@@ -6,16 +6,19 @@ Its key, indexes, TTL attribute and stream view type come from the contract
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from aipic.contract import TABLE, index_name
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb.client import DynamoDBClient
 
 OWNER_INDEX_NAME = index_name("owner")
 PENDING_INDEX_NAME = index_name("pending")
 TTL_ATTRIBUTE = str(TABLE["ttl_attribute"])
 
 
-def create_pics_table(dynamodb_client: Any, table_name: str) -> str:
+def create_pics_table(dynamodb_client: DynamoDBClient, table_name: str) -> str:
     """Create the pics table and return its stream ARN."""
     response = dynamodb_client.create_table(
         TableName=table_name,
